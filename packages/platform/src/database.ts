@@ -1,0 +1,59 @@
+import { Migrator } from '@mikro-orm/migrations';
+import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Migration } from '@mikro-orm/migrations';
+
+export type { EntityManager };
+export { MikroORM };
+
+/** A migration written by hand: a stable name (the ledger key) and its class. */
+export interface NamedMigration {
+  name: string;
+  class: new (...args: ConstructorParameters<typeof Migration>) => Migration;
+}
+
+export interface DatabaseOptions {
+  url: string;
+  // biome-ignore lint/suspicious/noExplicitAny: MikroORM entity schemas are heterogeneous by nature.
+  entities: any[];
+  migrations: NamedMigration[];
+  debug?: boolean;
+}
+
+/**
+ * Opens the subgraph's own database and brings its schema up to date. Migrations run at start-up
+ * under an advisory lock, so two instances starting together do not race each other.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
+  const orm = await MikroORM.init({
+    clientUrl: options.url,
+    entities: options.entities,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: options.migrations,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
+    pool: { min: 0, max: 10 },
+    debug: options.debug ?? false,
+    allowGlobalContext: false,
+  });
+  const connection = orm.em.getConnection();
+  await connection.execute('select pg_advisory_lock(7201)');
+  try {
+    await orm.migrator.up();
+  } finally {
+    await connection.execute('select pg_advisory_unlock(7201)');
+  }
+  return orm;
+}
+
+/** Runs raw SQL inside the entity manager's current transaction (if any). */
+export function sql<T = Record<string, unknown>>(
+  em: EntityManager,
+  query: string,
+  params: readonly unknown[] = [],
+): Promise<T[]> {
+  return em.getConnection().execute<T[]>(query, params, 'all', em.getTransactionContext());
+}

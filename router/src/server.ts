@@ -1,0 +1,142 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import { createLogger } from '@cabinet/platform/logger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { RouterConfig } from './config.ts';
+import { type Authentication, bearerToken, createAuthenticator } from './plugins/authentication.ts';
+import { callerDataSource, createRouterContext, type RouterContext } from './plugins/caller.ts';
+import { errorReporting, formatRouterError } from './plugins/errors.ts';
+import { isPublicOperation } from './plugins/public-operations.ts';
+import { requestId } from './plugins/request-id.ts';
+import { serveSubscriptions } from './plugins/subscriptions.ts';
+import { loadSupergraph } from './supergraph.ts';
+
+export interface RunningRouter {
+  url: string;
+  wsUrl: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const unauthenticated = (res: Response, message: string): void => {
+  res.status(401).json({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED', requestId: res.locals.requestId } }] });
+};
+
+/** The only door: JWT authentication, caller propagation, HTTP via the gateway, WebSocket subscriptions. */
+export async function startRouter(config: RouterConfig): Promise<RunningRouter> {
+  const log = createLogger('router', config.LOG_LEVEL);
+  const supergraph = loadSupergraph(config.SUPERGRAPH_PATH, config.subgraphUrls);
+  const authenticate = createAuthenticator({
+    jwksUrl: config.JWKS_URL,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    forwardClaims: config.FORWARD_CLAIMS,
+  });
+  const publicFields = new Set(config.AUTH_PUBLIC_FIELDS);
+  const authRequired = config.AUTH_MODE === 'required';
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  const httpServer = createServer(app);
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraph.sdl,
+    buildService: ({ name, url }) => callerDataSource(supergraph.urls.get(name) ?? (url as string)),
+    logger: log,
+  });
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    introspection: config.INTROSPECTION,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatRouterError,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      config.NODE_ENV === 'production'
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      errorReporting(log),
+    ],
+  });
+  await apollo.start();
+  const disposeSubscriptions = serveSubscriptions({
+    httpServer,
+    path: '/graphql',
+    supergraph,
+    routerSecret: config.ROUTER_SECRET,
+    authRequired,
+    authenticate,
+    maxPayloadBytes: config.MAX_BODY_BYTES,
+    log,
+  });
+
+  app.use(requestId());
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: config.MAX_BODY_BYTES }),
+    async (req: Request, res: Response, next: NextFunction) => {
+      const token = bearerToken(req.header('authorization'));
+      let auth: Authentication | null = null;
+      if (token) {
+        auth = await authenticate(token);
+        if (!auth.ok) {
+          log.info({ requestId: res.locals.requestId, reason: auth.reason, ip: req.socket.remoteAddress }, 'token refused');
+          unauthenticated(res, auth.reason);
+          return;
+        }
+      } else if (req.header('authorization')) {
+        unauthenticated(res, 'Authorization header must be "Bearer <token>"');
+        return;
+      } else if (authRequired && req.method !== 'GET') {
+        const body = (req.body ?? {}) as { query?: unknown; operationName?: unknown };
+        if (!isPublicOperation(body.query, body.operationName, publicFields, config.INTROSPECTION)) {
+          unauthenticated(res, 'Authentication required');
+          return;
+        }
+      } else if (authRequired && req.method === 'GET' && typeof req.query.query === 'string') {
+        unauthenticated(res, 'Authentication required');
+        return;
+      }
+      res.locals.principal = auth?.ok ? auth.principal : null;
+      next();
+    },
+    expressMiddleware(apollo, {
+      context: ({ req, res }) =>
+        createRouterContext(
+          config.ROUTER_SECRET,
+          res.locals.principal ?? null,
+          res.locals.requestId,
+          req.socket.remoteAddress ?? null,
+        ),
+    }),
+  );
+  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = error.status ?? 500;
+    const message = error.type === 'entity.too.large' ? 'Request body too large' : status < 500 ? 'Bad request' : 'Internal server error';
+    if (status >= 500) log.error({ err: error, requestId: res.locals.requestId }, 'request failed');
+    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR', requestId: res.locals.requestId } }] });
+  });
+
+  await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${config.HOST}:${port}/graphql`;
+  log.info({ url }, 'router listening');
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    port,
+    async stop() {
+      await disposeSubscriptions();
+      await apollo.stop();
+    },
+  };
+}

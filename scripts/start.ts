@@ -1,0 +1,72 @@
+// `npm start`: runs the whole system on this machine (expects `scripts/infra.sh up` first; the
+// README's start command does both). Development secrets are generated on first run and kept
+// in .infra/ (git-ignored), never in the repository; the environment overrides them.
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runMain } from '@cabinet/platform/config';
+import { ROOT } from './compose.ts';
+import { startSystem } from './system.ts';
+
+interface DevSecrets {
+  routerSecret: string;
+  adminPassword: string;
+  adminCabinetId: string;
+  jwtPrivateKey: string;
+}
+
+function devSecrets(): DevSecrets {
+  const dir = resolve(ROOT, '.infra');
+  const file = resolve(dir, 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+  mkdirSync(dir, { recursive: true });
+  const secrets: DevSecrets = {
+    routerSecret: randomBytes(32).toString('base64url'),
+    adminPassword: randomBytes(12).toString('base64url'),
+    adminCabinetId: randomUUID(),
+    jwtPrivateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+await runMain(async () => {
+  const env = process.env;
+  const secrets = devSecrets();
+  const admin = {
+    email: env.ADMIN_EMAIL ?? 'admin@cabinet.local',
+    password: env.ADMIN_PASSWORD ?? secrets.adminPassword,
+    cabinetId: env.ADMIN_CABINET_ID ?? secrets.adminCabinetId,
+  };
+  const system = await startSystem({
+    routerSecret: env.ROUTER_SECRET ?? secrets.routerSecret,
+    postgresUrl: env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432',
+    databasePrefix: env.DB_PREFIX ?? 'cabinet',
+    kafkaBrokers: env.KAFKA_BROKERS ?? `127.0.0.1:${env.KAFKA_PORT ?? '9092'}`,
+    admin,
+    jwtPrivateKey: env.JWT_PRIVATE_KEY ?? secrets.jwtPrivateKey,
+    ports: {
+      router: Number(env.ROUTER_PORT ?? 4000),
+      users: Number(env.USERS_PORT ?? 4001),
+      patients: Number(env.PATIENTS_PORT ?? 4002),
+      notifications: Number(env.NOTIFICATIONS_PORT ?? 4003),
+    },
+    logLevel: env.LOG_LEVEL ?? 'info',
+  });
+  console.log(`
+  Cabinet médical is running.
+
+    GraphQL (HTTP, sandbox in a browser):  ${system.url}
+    Subscriptions (graphql-ws):            ${system.wsUrl}
+    First admin:                           ${admin.email} / ${admin.password}
+
+  Sign in with: mutation { login(email: "${admin.email}", password: "…") { accessToken } }
+  then send "Authorization: Bearer <accessToken>". Ctrl-C stops.
+`);
+  const stop = async () => {
+    await system.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+});

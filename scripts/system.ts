@@ -1,0 +1,105 @@
+// Starts the whole system in one process: every subgraph on its own port with its own database,
+// and the router in front ("monolith mode"). Used by `npm start` and by the end-to-end tests;
+// each subgraph also runs alone from its own src/index.ts.
+import { loadNotificationsConfig } from '../subgraphs/notifications/src/config.ts';
+import { startNotificationsService } from '../subgraphs/notifications/src/server.ts';
+import { loadPatientsConfig } from '../subgraphs/patients/src/config.ts';
+import { startPatientsService } from '../subgraphs/patients/src/server.ts';
+import { loadUsersConfig } from '../subgraphs/users/src/config.ts';
+import { startUsersService } from '../subgraphs/users/src/server.ts';
+import { loadRouterConfig } from '../router/src/config.ts';
+import { startRouter } from '../router/src/server.ts';
+
+export interface SystemOptions {
+  routerSecret: string;
+  /** postgresql://user@host:port (no database): each subgraph gets `<prefix>_<name>` on it. */
+  postgresUrl: string;
+  databasePrefix: string;
+  kafkaBrokers: string;
+  kafkaGroupId?: string;
+  admin: { email: string; password: string; cabinetId: string };
+  jwtPrivateKey?: string;
+  ports: { router: number; users: number; patients: number; notifications: number };
+  logLevel?: string;
+  nodeEnv?: 'development' | 'test' | 'production';
+  /** Any further environment to pass to every service (e.g. ACCESS_TOKEN_TTL_SECONDS). */
+  extraEnv?: Record<string, string>;
+}
+
+export interface RunningSystem {
+  url: string;
+  wsUrl: string;
+  subgraphs: Record<'users' | 'patients' | 'notifications', string>;
+  jwksUrl: string;
+  stop(): Promise<void>;
+}
+
+export const JWT_ISSUER = 'urn:cabinet:users';
+export const JWT_AUDIENCE = 'urn:cabinet:api';
+
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const common = {
+    NODE_ENV: options.nodeEnv ?? 'development',
+    ROUTER_SECRET: options.routerSecret,
+    KAFKA_BROKERS: options.kafkaBrokers,
+    LOG_LEVEL: options.logLevel ?? 'info',
+    ...options.extraEnv,
+  };
+  const database = (name: string) => `${options.postgresUrl.replace(/\/$/, '')}/${options.databasePrefix}_${name}`;
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const users = await startUsersService(
+      loadUsersConfig({
+        ...common,
+        PORT: String(options.ports.users),
+        DATABASE_URL: database('users'),
+        JWT_ISSUER,
+        JWT_AUDIENCE,
+        JWT_PRIVATE_KEY: options.jwtPrivateKey,
+        ADMIN_EMAIL: options.admin.email,
+        ADMIN_PASSWORD: options.admin.password,
+        ADMIN_CABINET_ID: options.admin.cabinetId,
+      }),
+    );
+    stops.push(() => users.stop());
+    const patients = await startPatientsService(
+      loadPatientsConfig({ ...common, PORT: String(options.ports.patients), DATABASE_URL: database('patients') }),
+    );
+    stops.push(() => patients.stop());
+    const notifications = await startNotificationsService(
+      loadNotificationsConfig({
+        ...common,
+        PORT: String(options.ports.notifications),
+        DATABASE_URL: database('notifications'),
+        ...(options.kafkaGroupId ? { KAFKA_GROUP_ID: options.kafkaGroupId } : {}),
+      }),
+    );
+    stops.push(() => notifications.stop());
+    const jwksUrl = users.url.replace(/\/graphql$/, '/.well-known/jwks.json');
+    const router = await startRouter(
+      loadRouterConfig({
+        ...common,
+        PORT: String(options.ports.router),
+        JWKS_URL: jwksUrl,
+        JWT_ISSUER,
+        JWT_AUDIENCE,
+        SUBGRAPH_USERS_URL: users.url,
+        SUBGRAPH_PATIENTS_URL: patients.url,
+        SUBGRAPH_NOTIFICATIONS_URL: notifications.url,
+      }),
+    );
+    stops.push(() => router.stop());
+    return {
+      url: router.url,
+      wsUrl: router.wsUrl,
+      subgraphs: { users: users.url, patients: patients.url, notifications: notifications.url },
+      jwksUrl,
+      async stop() {
+        for (const stop of stops.reverse()) await stop();
+      },
+    };
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { openDatabase } from '@cabinet/platform/database';
+import { TOPICS, topicName } from '@cabinet/platform/events';
+import { createKafka, startConsumer } from '@cabinet/platform/kafka';
+import { createLogger } from '@cabinet/platform/logger';
+import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
+import { parse } from 'graphql';
+import type { NotificationsConfig } from './config.ts';
+import { decodeEvent } from './consumer.ts';
+import { migrations } from './persistence/migrations.ts';
+import { Notification, NotificationRead } from './persistence/notification.entity.ts';
+import { createResolvers } from './resolvers.ts';
+import { NotificationsService } from './service.ts';
+
+export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+
+/** Starts the notifications subgraph: database, Kafka consumer, HTTP and WebSocket. */
+export async function startNotificationsService(config: NotificationsConfig): Promise<RunningServer> {
+  const log = createLogger('notifications', config.LOG_LEVEL);
+  const orm = await openDatabase({ url: config.DATABASE_URL, entities: [Notification, NotificationRead], migrations });
+  const notifications = new NotificationsService(orm, log);
+  const consumer = startConsumer({
+    kafka: createKafka('notifications', config.KAFKA_BROKERS, log),
+    groupId: config.KAFKA_GROUP_ID,
+    topics: [topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.patients)],
+    log,
+    handle: async (message) => {
+      const event = decodeEvent(message, log);
+      if (event) await notifications.handleEvent(event);
+    },
+  });
+  const server = await startSubgraph({
+    name: 'notifications',
+    typeDefs,
+    resolvers: createResolvers(notifications),
+    host: config.HOST,
+    port: config.PORT,
+    routerSecret: config.ROUTER_SECRET,
+    log,
+    subscriptions: true,
+  });
+  return {
+    ...server,
+    async stop() {
+      await server.stop();
+      await consumer.stop();
+      await orm.close();
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { assertCan } from '@cabinet/platform/access';
+import type { MikroORM } from '@cabinet/platform/database';
+import { badUserInput, notFound } from '@cabinet/platform/errors';
+import type { EventEnvelope } from '@cabinet/platform/events';
+import type { Caller, Identity } from '@cabinet/platform/identity';
+import { claimEvent } from '@cabinet/platform/inbox';
+import type { Logger } from '@cabinet/platform/logger';
+import { PubSub } from '@cabinet/platform/pubsub';
+import { isVisibleTo, notificationsFor } from './domain/notification.ts';
+import { Notification, NotificationRead, type NotificationRecord } from './persistence/notification.entity.ts';
+
+export interface NotificationView {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  createdAt: string;
+  read: boolean;
+  patient: { id: string } | null;
+}
+
+const view = (notification: NotificationRecord, read: boolean): NotificationView => ({
+  id: notification.id,
+  kind: notification.kind,
+  title: notification.title,
+  body: notification.body,
+  createdAt: notification.createdAt.toISOString(),
+  read,
+  patient: notification.patientId ? { id: notification.patientId } : null,
+});
+
+const CONSUMER = 'notifications';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The visibility rule of `isVisibleTo`, as a query. */
+function visibleTo(identity: Identity) {
+  const staff = identity.role !== 'PATIENT';
+  return {
+    cabinetId: identity.cabinetId ?? '00000000-0000-0000-0000-000000000000',
+    $or: [{ audience: 'USER' as const, recipientUserId: identity.userId }, ...(staff ? [{ audience: 'STAFF' as const }] : [])],
+  };
+}
+
+export class NotificationsService {
+  readonly #orm: MikroORM;
+  readonly #log: Logger;
+  readonly #live = new PubSub<NotificationRecord>();
+
+  constructor(orm: MikroORM, log: Logger) {
+    this.#orm = orm;
+    this.#log = log;
+  }
+
+  /**
+   * Turns one domain event into notifications, exactly once: the event id is claimed in the same
+   * transaction that stores them, so a redelivered event changes nothing.
+   */
+  async handleEvent(event: EventEnvelope): Promise<number> {
+    const drafts = notificationsFor(event);
+    if (drafts.length === 0) return 0;
+    const created = await this.#orm.em.fork().transactional(async (em) => {
+      if (!(await claimEvent(em, CONSUMER, event.id))) return [];
+      return drafts.map((draft) =>
+        em.create(Notification, { id: randomUUID(), ...draft, sourceEventId: event.id, createdAt: new Date() }),
+      );
+    });
+    for (const notification of created) this.#live.publish(notification);
+    if (created.length > 0) this.#log.info({ eventId: event.id, count: created.length }, 'notifications created');
+    return created.length;
+  }
+
+  async mine(caller: Caller, args: { unreadOnly?: boolean | null; limit?: number | null }): Promise<NotificationView[]> {
+    const identity = assertCan(caller, 'notification:read');
+    const limit = args.limit ?? 20;
+    if (limit < 1 || limit > 100) throw badUserInput('limit must be between 1 and 100', 'limit');
+    const em = this.#orm.em.fork();
+    const readIds = new Set(
+      (await em.find(NotificationRead, { userId: identity.userId }, { fields: ['notificationId'] })).map(
+        (read) => read.notificationId,
+      ),
+    );
+    const notifications = await em.find(
+      Notification,
+      args.unreadOnly ? { ...visibleTo(identity), id: { $nin: [...readIds] } } : visibleTo(identity),
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit },
+    );
+    return notifications.map((notification) => view(notification, readIds.has(notification.id)));
+  }
+
+  async unreadCount(caller: Caller): Promise<number> {
+    const identity = assertCan(caller, 'notification:read');
+    const em = this.#orm.em.fork();
+    const read = await em.find(NotificationRead, { userId: identity.userId }, { fields: ['notificationId'] });
+    return em.count(Notification, { ...visibleTo(identity), id: { $nin: read.map((r) => r.notificationId) } });
+  }
+
+  async markRead(caller: Caller, id: string): Promise<NotificationView> {
+    const identity = assertCan(caller, 'notification:read');
+    const em = this.#orm.em.fork();
+    const notification = UUID.test(id) ? await em.findOne(Notification, { ...visibleTo(identity), id }) : null;
+    if (!notification) throw notFound('Notification', id);
+    await em.upsert(
+      NotificationRead,
+      { notificationId: id, userId: identity.userId, readAt: new Date() },
+      { onConflictAction: 'ignore' },
+    );
+    return view(notification, true);
+  }
+
+  /** Live feed of the caller's new notifications. */
+  subscribe(caller: Caller): AsyncIterableIterator<NotificationRecord> {
+    const identity = assertCan(caller, 'notification:read');
+    return this.#live.subscribe((notification) => isVisibleTo(notification, identity));
+  }
+
+  present(notification: NotificationRecord): NotificationView {
+    return view(notification, false);
+  }
+}

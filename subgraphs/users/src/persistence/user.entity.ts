@@ -1,0 +1,19 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { ROLES } from '@cabinet/platform/identity';
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'user_account',
+  properties: {
+    id: p.uuid().primary(),
+    email: p.string(),
+    name: p.string(),
+    role: p.enum(ROLES),
+    cabinetId: p.uuid().nullable(),
+    passwordHash: p.string().hidden().lazy(),
+    active: p.boolean(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime().onUpdate(() => new Date()),
+  },
+});
+export type UserRecord = InstanceType<typeof User.class>;
