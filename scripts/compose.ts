@@ -26,7 +26,11 @@ export function composeSupergraph(configPath = resolve(ROOT, 'supergraph.yaml'))
   }));
   const result = composeServices(services);
   if (result.errors) return { ok: false, errors: result.errors.map((error) => error.message) };
-  return { ok: true, supergraphSdl: `${result.supergraphSdl.trim()}\n`, hints: result.hints.map((hint) => hint.toString()) };
+  return {
+    ok: true,
+    supergraphSdl: `${result.supergraphSdl.trim()}\n`,
+    hints: result.hints.map((hint) => hint.toString()),
+  };
 }
 
 if (import.meta.main) {

@@ -36,10 +36,10 @@ postgres_up() {
     for _ in $(seq 1 60); do pg_isready -h "$PGHOST" -p "$PGPORT" -q && break; sleep 0.5; done
   fi
   pg_isready -h "$PGHOST" -p "$PGPORT" -q || { log "PostgreSQL is not accepting connections on $PGHOST:$PGPORT"; exit 1; }
-  local suffix
-  for suffix in "" "_test"; do
+  local prefix
+  for prefix in "$DB_PREFIX" "${DB_PREFIX}_test"; do
     for db in $SUBGRAPH_DBS; do
-      local name="${DB_PREFIX}_${db}${suffix}"
+      local name="${prefix}_${db}"
       if [ "$(psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -tAc "select 1 from pg_database where datname = '$name'")" != "1" ]; then
         log "creating database $name"
         psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -q -c "create database \"$name\""

@@ -1,14 +1,15 @@
 // Starts the whole system in one process: every subgraph on its own port with its own database,
 // and the router in front ("monolith mode"). Used by `npm start` and by the end-to-end tests;
 // each subgraph also runs alone from its own src/index.ts.
+
+import { loadRouterConfig } from '../router/src/config.ts';
+import { startRouter } from '../router/src/server.ts';
 import { loadNotificationsConfig } from '../subgraphs/notifications/src/config.ts';
 import { startNotificationsService } from '../subgraphs/notifications/src/server.ts';
 import { loadPatientsConfig } from '../subgraphs/patients/src/config.ts';
 import { startPatientsService } from '../subgraphs/patients/src/server.ts';
 import { loadUsersConfig } from '../subgraphs/users/src/config.ts';
 import { startUsersService } from '../subgraphs/users/src/server.ts';
-import { loadRouterConfig } from '../router/src/config.ts';
-import { startRouter } from '../router/src/server.ts';
 
 export interface SystemOptions {
   routerSecret: string;

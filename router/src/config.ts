@@ -22,7 +22,11 @@ const schema = z
     /** Access-token claims handed to subgraphs, besides the subject. */
     FORWARD_CLAIMS: env.list().default(['role', 'cabinet']),
     INTROSPECTION: env.boolean(true),
-    MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(256 * 1024),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((config) => ({

@@ -2,8 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger } from '@cabinet/platform/logger';
@@ -25,7 +25,9 @@ export interface RunningRouter {
 }
 
 const unauthenticated = (res: Response, message: string): void => {
-  res.status(401).json({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED', requestId: res.locals.requestId } }] });
+  res
+    .status(401)
+    .json({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED', requestId: res.locals.requestId } }] });
 };
 
 /** The only door: JWT authentication, caller propagation, HTTP via the gateway, WebSocket subscriptions. */
@@ -89,7 +91,10 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
       if (token) {
         auth = await authenticate(token);
         if (!auth.ok) {
-          log.info({ requestId: res.locals.requestId, reason: auth.reason, ip: req.socket.remoteAddress }, 'token refused');
+          log.info(
+            { requestId: res.locals.requestId, reason: auth.reason, ip: req.socket.remoteAddress },
+            'token refused',
+          );
           unauthenticated(res, auth.reason);
           return;
         }
@@ -121,9 +126,24 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
   );
   app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
     const status = error.status ?? 500;
-    const message = error.type === 'entity.too.large' ? 'Request body too large' : status < 500 ? 'Bad request' : 'Internal server error';
+    const message =
+      error.type === 'entity.too.large'
+        ? 'Request body too large'
+        : status < 500
+          ? 'Bad request'
+          : 'Internal server error';
     if (status >= 500) log.error({ err: error, requestId: res.locals.requestId }, 'request failed');
-    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR', requestId: res.locals.requestId } }] });
+    res.status(status).json({
+      errors: [
+        {
+          message,
+          extensions: {
+            code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR',
+            requestId: res.locals.requestId,
+          },
+        },
+      ],
+    });
   });
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));

@@ -43,7 +43,6 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
   }
 }
 
-
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   boolean: (fallback: boolean) =>
@@ -52,14 +51,12 @@ export const env = {
       .optional()
       .transform((value) => (value === undefined ? fallback : value === 'true' || value === '1')),
   list: () =>
-    z
-      .string()
-      .transform((value) =>
-        value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean),
-      ),
+    z.string().transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
   secret: (minLength: number) =>
     z.string().min(minLength, `must be at least ${minLength} characters (generate one; never commit it)`),
 };
@@ -72,7 +69,10 @@ export const serviceConfigSchema = z.object({
   /** Shared with the router: proves a request came through it. */
   ROUTER_SECRET: env.secret(32),
   KAFKA_BROKERS: env.list().default(['127.0.0.1:9092']),
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9._-]*$/)
+    .default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

@@ -1,6 +1,6 @@
+import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import type { Migration } from '@mikro-orm/migrations';
 
 export type { EntityManager };
 export { MikroORM };

@@ -75,7 +75,7 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown): Gra
   };
   const domain = findDomainError(error);
   if (domain) {
-    return { message: domain.message, ...where, extensions: { code: domain.code, ...domain.details } };
+    return { message: domain.message, ...where, extensions: { ...domain.details, code: domain.code } };
   }
   if (isPublicError(formatted, error)) {
     const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};

@@ -47,23 +47,35 @@ export async function ensureTopics(kafka: Kafka, topics: string[], partitions = 
 }
 
 /**
- * A producer that (re)connects on demand, so a broker outage only delays sending. The topics it
- * writes to are created when it connects, since the broker does not create topics on its own.
+ * A producer that (re)connects on demand, so a broker outage only delays sending. Every topic it
+ * is asked to write to is created first (once per connection), since the broker does not create
+ * topics on its own: a message for a new topic never blocks the others behind it.
  */
 export class ReconnectingProducer {
   readonly #kafka: Kafka;
-  readonly #topics: string[];
+  readonly #ensured = new Set<string>();
   #producer: Producer | null = null;
 
-  constructor(kafka: Kafka, topics: string[]) {
+  constructor(kafka: Kafka, topics: string[] = []) {
     this.#kafka = kafka;
-    this.#topics = topics;
+    this.#pending = topics;
   }
 
-  async send(topicMessages: { topic: string; messages: { key: string; value: string; headers: Record<string, string> }[] }[]): Promise<void> {
+  #pending: string[];
+
+  async send(
+    topicMessages: { topic: string; messages: { key: string; value: string; headers: Record<string, string> }[] }[],
+  ): Promise<void> {
     try {
+      const missing = [...new Set([...this.#pending, ...topicMessages.map((t) => t.topic)])].filter(
+        (topic) => !this.#ensured.has(topic),
+      );
+      if (missing.length > 0) {
+        await ensureTopics(this.#kafka, missing);
+        for (const topic of missing) this.#ensured.add(topic);
+        this.#pending = [];
+      }
       if (!this.#producer) {
-        await ensureTopics(this.#kafka, this.#topics);
         const producer = this.#kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 2 } });
         await producer.connect();
         this.#producer = producer;
@@ -78,6 +90,7 @@ export class ReconnectingProducer {
   async close(): Promise<void> {
     const producer = this.#producer;
     this.#producer = null;
+    this.#ensured.clear();
     await producer?.disconnect().catch(() => undefined);
   }
 }

@@ -106,14 +106,16 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many events went out. */
   async publishBatch(): Promise<number> {
     const { orm, producer, batchSize } = this.#options;
-    return orm.em.fork().transactional(async (em) => {
+    const outcome = await orm.em.fork().transactional(async (em): Promise<{ published: number; error?: unknown }> => {
       const rows = await sql<PendingRow>(
         em,
         `select id, topic, key, type, payload from outbox_event
          where published_at is null order by occurred_at, id limit ? for update skip locked`,
         [batchSize],
       );
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return { published: 0 };
+      // An array parameter expands to a list of literals: `in (?)`, not `= any(?)`.
+      const ids = rows.map((row) => row.id);
       const byTopic = new Map<string, PendingRow[]>();
       for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
       try {
@@ -128,12 +130,15 @@ export class OutboxRelay {
           })),
         );
       } catch (error) {
-        await sql(em, 'update outbox_event set attempts = attempts + 1 where id = any(?)', [rows.map((r) => r.id)]);
-        throw error;
+        // Returned, not thrown: throwing here would roll the attempt count back with the transaction.
+        await sql(em, 'update outbox_event set attempts = attempts + 1 where id in (?)', [ids]);
+        return { published: 0, error };
       }
-      await sql(em, 'update outbox_event set published_at = now() where id = any(?)', [rows.map((r) => r.id)]);
-      return rows.length;
+      await sql(em, 'update outbox_event set published_at = now() where id in (?)', [ids]);
+      return { published: rows.length };
     });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.published;
   }
 
   async #loop(): Promise<void> {

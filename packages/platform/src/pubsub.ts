@@ -24,13 +24,12 @@ export class PubSub<T> {
 
   subscribe(accept: (value: T) => boolean): AsyncIterableIterator<T> {
     const queue: T[] = [];
-    let wake: ((result: IteratorResult<T>) => void) | null = null;
+    const waiting: ((result: IteratorResult<T>) => void)[] = [];
     let done = false;
     const listener = (value: T): void => {
       if (done || !accept(value)) return;
-      if (wake) {
-        const resolve = wake;
-        wake = null;
+      const resolve = waiting.shift();
+      if (resolve) {
         resolve({ value, done: false });
         return;
       }
@@ -42,8 +41,7 @@ export class PubSub<T> {
       done = true;
       this.#emitter.off('value', listener);
       queue.length = 0;
-      if (wake) wake({ value: undefined, done: true });
-      wake = null;
+      for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
       return Promise.resolve({ value: undefined, done: true });
     };
     return {
@@ -52,7 +50,7 @@ export class PubSub<T> {
         const value = queue.shift();
         if (value !== undefined) return Promise.resolve({ value, done: false });
         return new Promise((resolve) => {
-          wake = resolve;
+          waiting.push(resolve);
         });
       },
       return: finish,

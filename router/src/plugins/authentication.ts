@@ -42,7 +42,8 @@ export function createAuthenticator(options: AuthenticatorOptions): (token: stri
 
 function describe(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'Access token expired';
-  if (error instanceof errors.JWTClaimValidationFailed) return `Access token rejected: ${error.claim} claim is not valid`;
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `Access token rejected: ${error.claim} claim is not valid`;
   if (error instanceof errors.JOSEAlgNotAllowed) return 'Access token rejected: signing algorithm not allowed';
   if (error instanceof errors.JWKSNoMatchingKey) return 'Access token rejected: signed by an unknown key';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'Access token rejected: bad signature';

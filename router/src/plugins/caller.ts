@@ -9,7 +9,11 @@ export interface RouterContext {
   callerToken: string;
 }
 
-export function callerClaims(principal: Principal | null, requestId: string, clientAddress: string | null): CallerClaims {
+export function callerClaims(
+  principal: Principal | null,
+  requestId: string,
+  clientAddress: string | null,
+): CallerClaims {
   return { subject: principal?.subject ?? null, requestId, clientAddress, claims: principal?.claims ?? {} };
 }
 

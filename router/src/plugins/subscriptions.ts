@@ -2,13 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { signCallerToken } from '@cabinet/platform/caller-token';
 import type { Logger } from '@cabinet/platform/logger';
-import { type ExecutionArgs, type ExecutionResult, GraphQLError, Kind, type OperationDefinitionNode, print } from 'graphql';
+import {
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  Kind,
+  type OperationDefinitionNode,
+  print,
+} from 'graphql';
 import { createClient } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { LoadedSupergraph } from '../supergraph.ts';
 import type { Authentication, Principal } from './authentication.ts';
 import { callerClaims } from './caller.ts';
-import type { LoadedSupergraph } from '../supergraph.ts';
 
 export interface SubscriptionOptions {
   httpServer: Server;
@@ -76,9 +83,16 @@ export function serveSubscriptions(options: SubscriptionOptions): () => Promise<
       options.routerSecret,
       callerClaims(state.principal ?? null, state.requestId, state.clientAddress ?? null),
     );
+    let upstreamSocket: WebSocket | null = null;
+    const terminate = () => upstreamSocket?.terminate();
     const client = createClient({
       url: url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
+      on: {
+        opened: (socket) => {
+          upstreamSocket = socket as WebSocket;
+        },
+      },
       connectionParams: { callerToken },
       lazy: true,
       retryAttempts: 0,
@@ -91,13 +105,15 @@ export function serveSubscriptions(options: SubscriptionOptions): () => Promise<
       });
       for await (const result of upstream) yield result as ExecutionResult;
     } catch (error) {
-      if (Array.isArray(error)) yield { errors: error.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
+      if (Array.isArray(error))
+        yield { errors: error.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
       else {
         log.warn({ requestId: state.requestId, err: error, subgraph: owner }, 'subscription upstream failed');
         yield failure('The subscription ended unexpectedly', 'INTERNAL_SERVER_ERROR');
       }
     } finally {
       await client.dispose();
+      terminate();
     }
   }
 
@@ -123,7 +139,10 @@ export function serveSubscriptions(options: SubscriptionOptions): () => Promise<
         }
         ctx.extra.principal = auth.principal;
         const remaining = auth.principal.expiresAt * 1000 - Date.now();
-        ctx.extra.expiryTimer = setTimeout(() => socket.close(UNAUTHORIZED, 'Unauthorized: Access token expired'), remaining);
+        ctx.extra.expiryTimer = setTimeout(
+          () => socket.close(UNAUTHORIZED, 'Unauthorized: Access token expired'),
+          remaining,
+        );
         socket.once('close', () => clearTimeout(ctx.extra.expiryTimer));
         return true;
       },
@@ -140,6 +159,8 @@ export function serveSubscriptions(options: SubscriptionOptions): () => Promise<
 
   return async () => {
     await handle.dispose();
+    // Do not wait out the close handshake of peers that are going away anyway.
+    for (const socket of wsServer.clients) socket.terminate();
     wsServer.close();
   };
 }

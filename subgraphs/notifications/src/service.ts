@@ -38,7 +38,10 @@ function visibleTo(identity: Identity) {
   const staff = identity.role !== 'PATIENT';
   return {
     cabinetId: identity.cabinetId ?? '00000000-0000-0000-0000-000000000000',
-    $or: [{ audience: 'USER' as const, recipientUserId: identity.userId }, ...(staff ? [{ audience: 'STAFF' as const }] : [])],
+    $or: [
+      { audience: 'USER' as const, recipientUserId: identity.userId },
+      ...(staff ? [{ audience: 'STAFF' as const }] : []),
+    ],
   };
 }
 
@@ -70,7 +73,10 @@ export class NotificationsService {
     return created.length;
   }
 
-  async mine(caller: Caller, args: { unreadOnly?: boolean | null; limit?: number | null }): Promise<NotificationView[]> {
+  async mine(
+    caller: Caller,
+    args: { unreadOnly?: boolean | null; limit?: number | null },
+  ): Promise<NotificationView[]> {
     const identity = assertCan(caller, 'notification:read');
     const limit = args.limit ?? 20;
     if (limit < 1 || limit > 100) throw badUserInput('limit must be between 1 and 100', 'limit');

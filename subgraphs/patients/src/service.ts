@@ -50,7 +50,14 @@ export class PatientsService {
 
   async register(
     caller: Caller,
-    input: { firstName: string; lastName: string; birthDate: string; sex?: string | null; phone?: string | null; email?: string | null },
+    input: {
+      firstName: string;
+      lastName: string;
+      birthDate: string;
+      sex?: string | null;
+      phone?: string | null;
+      email?: string | null;
+    },
   ): Promise<PatientView> {
     const actor = assertCan(caller, 'patient:register');
     const cabinetId = requireCabinet(actor);
@@ -64,7 +71,12 @@ export class PatientsService {
         createdBy: actor.userId,
       });
       const data: PatientRegistered = { patientId: created.id, cabinetId, displayName: displayName(identity) };
-      recordEvent(em, this.#options.topic, created.id, envelope('patients', PATIENT_REGISTERED, cabinetId, caller, data));
+      recordEvent(
+        em,
+        this.#options.topic,
+        created.id,
+        envelope('patients', PATIENT_REGISTERED, cabinetId, caller, data),
+      );
       return created;
     });
     this.#options.onEventsRecorded();
@@ -79,7 +91,10 @@ export class PatientsService {
     return view(assertSameCabinet(actor, 'Patient', id, patient));
   }
 
-  async list(caller: Caller, args: { search?: string | null; limit?: number | null; offset?: number | null }): Promise<PatientView[]> {
+  async list(
+    caller: Caller,
+    args: { search?: string | null; limit?: number | null; offset?: number | null },
+  ): Promise<PatientView[]> {
     const actor = assertCan(caller, 'patient:read');
     const cabinetId = requireCabinet(actor);
     const limit = args.limit ?? 50;
@@ -88,13 +103,15 @@ export class PatientsService {
     if (offset < 0) throw badUserInput('offset cannot be negative', 'offset');
     const search = args.search?.trim();
     const pattern = search ? `%${search.replace(/[\\%_]/g, '\\$&')}%` : null;
-    const patients = await this.#options.orm.em.fork().find(
-      Patient,
-      pattern
-        ? { cabinetId, $or: [{ firstName: { $ilike: pattern } }, { lastName: { $ilike: pattern } }] }
-        : { cabinetId },
-      { orderBy: { lastName: 'asc', firstName: 'asc', id: 'asc' }, limit, offset },
-    );
+    const patients = await this.#options.orm.em
+      .fork()
+      .find(
+        Patient,
+        pattern
+          ? { cabinetId, $or: [{ firstName: { $ilike: pattern } }, { lastName: { $ilike: pattern } }] }
+          : { cabinetId },
+        { orderBy: { lastName: 'asc', firstName: 'asc', id: 'asc' }, limit, offset },
+      );
     return patients.map(view);
   }
 }

@@ -30,7 +30,9 @@ const schema = serviceConfigSchema
   })
   .transform((config) => ({
     ...config,
-    JWT_PRIVATE_KEY: config.JWT_PRIVATE_KEY ?? (config.JWT_PRIVATE_KEY_FILE ? readFileSync(config.JWT_PRIVATE_KEY_FILE, 'utf8') : undefined),
+    JWT_PRIVATE_KEY:
+      config.JWT_PRIVATE_KEY ??
+      (config.JWT_PRIVATE_KEY_FILE ? readFileSync(config.JWT_PRIVATE_KEY_FILE, 'utf8') : undefined),
   }));
 
 export type UsersConfig = z.infer<typeof schema>;

@@ -92,7 +92,8 @@ export class UsersService {
     try {
       await em.flush();
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw conflict('An account with this email already exists');
+      if (error instanceof UniqueConstraintViolationException)
+        throw conflict('An account with this email already exists');
       throw error;
     }
     this.#log.info({ requestId: caller.requestId, userId: user.id, by: actor.userId }, 'staff account created');

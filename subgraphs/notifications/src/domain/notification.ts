@@ -1,4 +1,4 @@
-import { PATIENT_REGISTERED, type EventEnvelope, type PatientRegistered } from '@cabinet/platform/events';
+import { type EventEnvelope, PATIENT_REGISTERED, type PatientRegistered } from '@cabinet/platform/events';
 import type { Identity, Role } from '@cabinet/platform/identity';
 
 export const NOTIFICATION_KINDS = ['PATIENT_REGISTERED'] as const;

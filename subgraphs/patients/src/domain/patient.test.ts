@@ -4,7 +4,13 @@ import { DomainError } from '@cabinet/platform/errors';
 import { displayName, validatePatientIdentity } from './patient.ts';
 
 const today = new Date('2026-11-25T10:00:00Z');
-const valid = { firstName: '  Zoé ', lastName: 'Lefèvre  Martin', birthDate: '1990-02-28', phone: '+33 6 12 34 56 78', email: 'Zoe@Example.FR' };
+const valid = {
+  firstName: '  Zoé ',
+  lastName: 'Lefèvre  Martin',
+  birthDate: '1990-02-28',
+  phone: '+33 6 12 34 56 78',
+  email: 'Zoe@Example.FR',
+};
 
 test('a valid identity is normalized', () => {
   const patient = validatePatientIdentity(valid, today);
@@ -38,7 +44,8 @@ for (const [field, patch] of [
   test(`invalid ${field} ${JSON.stringify(patch)} is refused, naming the field`, () => {
     assert.throws(
       () => validatePatientIdentity({ ...valid, ...patch }, today),
-      (error: unknown) => error instanceof DomainError && error.code === 'BAD_USER_INPUT' && error.details.field === field,
+      (error: unknown) =>
+        error instanceof DomainError && error.code === 'BAD_USER_INPUT' && error.details.field === field,
     );
   });
 }

@@ -23,7 +23,4 @@ class CreatePatient extends Migration {
   }
 }
 
-export const migrations: NamedMigration[] = [
-  outboxMigration,
-  { name: 'patients_0001_patient', class: CreatePatient },
-];
+export const migrations: NamedMigration[] = [outboxMigration, { name: 'patients_0001_patient', class: CreatePatient }];

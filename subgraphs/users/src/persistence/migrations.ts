@@ -1,5 +1,5 @@
-import { Migration } from '@mikro-orm/migrations';
 import type { NamedMigration } from '@cabinet/platform/database';
+import { Migration } from '@mikro-orm/migrations';
 
 class CreateUserAccount extends Migration {
   override up(): void {

@@ -1,5 +1,5 @@
-import { defineEntity, p } from '@mikro-orm/core';
 import { ROLES } from '@cabinet/platform/identity';
+import { defineEntity, p } from '@mikro-orm/core';
 
 export const User = defineEntity({
   name: 'User',
