@@ -1,11 +1,12 @@
 // `npm start`: runs the whole system on this machine (expects `scripts/infra.sh up` first; the
 // README's start command does both). Development secrets are generated on first run and kept
-// in .infra/ (git-ignored), never in the repository; the environment overrides them.
+// outside the work tree (~/.config/cabinet-medical, like the machine's databases they unlock),
+// never in the repository; the environment overrides them.
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { runMain } from '@cabinet/platform/config';
-import { ROOT } from './compose.ts';
 import { startSystem } from './system.ts';
 
 interface DevSecrets {
@@ -16,7 +17,7 @@ interface DevSecrets {
 }
 
 function devSecrets(): DevSecrets {
-  const dir = resolve(ROOT, '.infra');
+  const dir = resolve(process.env.XDG_CONFIG_HOME ?? resolve(homedir(), '.config'), 'cabinet-medical');
   const file = resolve(dir, 'dev-secrets.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
   mkdirSync(dir, { recursive: true });

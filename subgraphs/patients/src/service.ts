@@ -6,7 +6,7 @@ import { envelope, PATIENT_REGISTERED, type PatientRegistered } from '@cabinet/p
 import type { Caller } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
 import { recordEvent } from '@cabinet/platform/outbox';
-import { displayName, validatePatientIdentity } from './domain/patient.ts';
+import { displayName, type PatientIdentityInput, validatePatientIdentity } from './domain/patient.ts';
 import { Patient, type PatientRecord } from './persistence/patient.entity.ts';
 
 export interface PatientView {
@@ -48,17 +48,7 @@ export class PatientsService {
     this.#options = options;
   }
 
-  async register(
-    caller: Caller,
-    input: {
-      firstName: string;
-      lastName: string;
-      birthDate: string;
-      sex?: string | null;
-      phone?: string | null;
-      email?: string | null;
-    },
-  ): Promise<PatientView> {
+  async register(caller: Caller, input: PatientIdentityInput): Promise<PatientView> {
     const actor = assertCan(caller, 'patient:register');
     const cabinetId = requireCabinet(actor);
     const identity = validatePatientIdentity(input, new Date());

@@ -45,18 +45,18 @@ function optional(value: string | null | undefined, pattern: RegExp, field: stri
   return field === 'email' ? trimmed.toLowerCase() : trimmed;
 }
 
+/** A patient's identity as a client sends it, before validation. */
+export interface PatientIdentityInput {
+  firstName: string;
+  lastName: string;
+  birthDate: string;
+  sex?: string | null;
+  phone?: string | null;
+  email?: string | null;
+}
+
 /** Validates and normalizes a patient's identity; the error names the offending field. */
-export function validatePatientIdentity(
-  input: {
-    firstName: string;
-    lastName: string;
-    birthDate: string;
-    sex?: string | null;
-    phone?: string | null;
-    email?: string | null;
-  },
-  today: Date,
-): PatientIdentity {
+export function validatePatientIdentity(input: PatientIdentityInput, today: Date): PatientIdentity {
   const sex = input.sex ?? 'UNKNOWN';
   if (!SEXES.includes(sex as Sex)) throw badUserInput('sex is not a known value', 'sex');
   return {
