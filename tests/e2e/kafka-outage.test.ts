@@ -10,9 +10,11 @@ import { startTestSystem, type TestSystem, uniqueEmail } from '../support/system
 let broker: DedicatedBroker;
 let system: TestSystem;
 const groupId = `notifications-outage-${Date.now()}`;
+// The restarted system must read the topics the first one wrote to.
+const extraEnv = { KAFKA_TOPIC_PREFIX: `outage-${Date.now()}.` };
 before(async () => {
   broker = await dedicatedBroker();
-  system = await startTestSystem({ kafkaBrokers: broker.brokers, kafkaGroupId: groupId });
+  system = await startTestSystem({ kafkaBrokers: broker.brokers, kafkaGroupId: groupId, extraEnv });
 });
 after(async () => {
   await system?.stop();
@@ -83,7 +85,7 @@ test('a registration made while the broker is down is published even if the serv
   const sameAdmin = system.admin;
   await system.stop();
   await broker.start();
-  system = await startTestSystem({ kafkaBrokers: broker.brokers, admin: sameAdmin, kafkaGroupId: groupId });
+  system = await startTestSystem({ kafkaBrokers: broker.brokers, admin: sameAdmin, kafkaGroupId: groupId, extraEnv });
   const again = await login(system.url, sameAdmin.email, sameAdmin.password);
   await waitFor(async () => {
     const bell = await gql(system.url, '{ myNotifications(limit: 100) { patient { id } } }', {}, again.token);

@@ -24,6 +24,7 @@ export const uniqueEmail = (label: string): string => `${label}-${randomUUID().s
 export async function startTestSystem(overrides: Partial<SystemOptions> = {}): Promise<TestSystem> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const routerSecret = randomBytes(32).toString('base64url');
+  const run = randomUUID().slice(0, 8);
   const admin = overrides.admin ?? {
     email: uniqueEmail('admin'),
     password: randomBytes(12).toString('base64url'),
@@ -34,13 +35,15 @@ export async function startTestSystem(overrides: Partial<SystemOptions> = {}): P
     postgresUrl: POSTGRES_URL,
     databasePrefix: TEST_DB_PREFIX,
     kafkaBrokers: KAFKA_BROKERS,
-    kafkaGroupId: 'notifications-test',
+    // Topics and consumer group of its own: systems started side by side never steal each other's events.
+    kafkaGroupId: `notifications-${run}`,
     admin,
     jwtPrivateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     ports: { router: 0, users: 0, patients: 0, notifications: 0 },
     logLevel: process.env.TEST_LOG_LEVEL ?? 'error',
     nodeEnv: 'test',
     ...overrides,
+    extraEnv: { KAFKA_TOPIC_PREFIX: `test-${run}.`, ...overrides.extraEnv },
   });
   return { ...system, signingKey: privateKey, routerSecret, admin };
 }

@@ -3,25 +3,47 @@ import type { Caller, Identity, Role } from './identity.ts';
 
 /**
  * Every action the platform knows, named. A role holds only what is granted below: anything not
- * listed is denied. Subgraphs call `assertCan` first thing in each service method.
+ * listed is denied. The same names are the OAuth scopes of access tokens, so the router can check
+ * `@requiresScopes` from the schema, and subgraphs call `assertCan` first thing in each service
+ * method: two locks, one list.
  */
 export const PERMISSIONS = [
   'staff:create',
   'staff:read',
   'patient:register',
   'patient:read',
+  'patient:readNationalId',
+  'medicalRecord:read',
+  'medicalRecord:write',
   'notification:read',
+  'audit:search',
+  'audit:readOwn',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const STAFF_DEFAULTS: readonly Permission[] = ['patient:register', 'patient:read', 'notification:read', 'staff:read'];
+const PRACTICE_STAFF: readonly Permission[] = ['staff:read', 'notification:read'];
 
+/**
+ * Need to know: ADMIN runs the platform (practices, staff accounts, the audit trail) and sees no
+ * patient data; SECRETARY handles a practice's administrative data, never clinical content;
+ * DOCTOR reads and writes clinical data of their practice; PATIENT sees only their own data.
+ */
 export const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
-  ADMIN: ['staff:create', ...STAFF_DEFAULTS],
-  DOCTOR: STAFF_DEFAULTS,
-  SECRETARY: STAFF_DEFAULTS,
-  PATIENT: ['notification:read'],
+  ADMIN: ['staff:create', 'staff:read', 'audit:search'],
+  DOCTOR: [
+    ...PRACTICE_STAFF,
+    'patient:register',
+    'patient:read',
+    'patient:readNationalId',
+    'medicalRecord:read',
+    'medicalRecord:write',
+  ],
+  SECRETARY: [...PRACTICE_STAFF, 'patient:register', 'patient:read', 'patient:readNationalId'],
+  PATIENT: ['notification:read', 'audit:readOwn'],
 };
+
+/** The scopes an access token of this role carries: its permissions. */
+export const scopesOf = (role: Role): string => GRANTS[role].join(' ');
 
 export function can(identity: Identity, permission: Permission): boolean {
   return GRANTS[identity.role].includes(permission);

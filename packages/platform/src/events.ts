@@ -38,6 +38,7 @@ export function envelope<TData>(
 /** Topics, one per publishing bounded context. Consumers read the event `type` to dispatch. */
 export const TOPICS = {
   patients: 'cabinet.patients.v1',
+  audit: 'cabinet.audit.v1',
 } as const;
 
 export const topicName = (prefix: string, topic: string): string => `${prefix}${topic}`;
@@ -61,4 +62,25 @@ export function isEnvelope(value: unknown): value is EventEnvelope {
     typeof candidate.occurredAt === 'string' &&
     typeof candidate.data === 'object'
   );
+}
+
+/** One access to protected data or one mutation, allowed or denied: the audit trail's unit. */
+export const ACCESS_AUDITED = 'audit.AccessAudited.v1';
+export interface AccessAudited {
+  /** Subgraph that decided. */
+  service: string;
+  /** Permission or operation, e.g. `patient:read`, `registerPatient`. */
+  action: string;
+  entity: string;
+  entityId: string | null;
+  /** The patient whose data was touched, when there is one (for the patient's own access log). */
+  patientId: string | null;
+  outcome: 'ALLOWED' | 'DENIED';
+  /** For a denial: the error code (FORBIDDEN, NOT_FOUND, UNAUTHENTICATED). */
+  reason: string | null;
+  userId: string | null;
+  role: string | null;
+  cabinetId: string | null;
+  requestId: string;
+  clientAddress: string | null;
 }

@@ -5,7 +5,7 @@ export type Role = (typeof ROLES)[number];
 export const isRole = (value: unknown): value is Role => ROLES.includes(value as Role);
 
 /** Access-token claims this platform relies on, and that the router is configured to forward. */
-export const IDENTITY_CLAIMS = ['role', 'cabinet'] as const;
+export const IDENTITY_CLAIMS = ['role', 'cabinet', 'patient'] as const;
 
 /** Who is calling, as established by the router from a verified access token. */
 export interface Identity {
@@ -13,6 +13,8 @@ export interface Identity {
   role: Role;
   /** The practice (tenant) the user belongs to; null only for platform-level accounts. */
   cabinetId: string | null;
+  /** For a PATIENT account, the patient file it is linked to. */
+  patientId?: string | null;
 }
 
 /** What every subgraph knows about a request: who, and which request (for logs and audit). */
@@ -28,5 +30,6 @@ export function callerFromClaims(token: CallerClaims): Caller {
   if (!subject) return { requestId, clientAddress, identity: null };
   if (!isRole(claims.role)) throw new Error('caller token carries no valid role');
   const cabinetId = typeof claims.cabinet === 'string' ? claims.cabinet : null;
-  return { requestId, clientAddress, identity: { userId: subject, role: claims.role, cabinetId } };
+  const patientId = typeof claims.patient === 'string' ? claims.patient : null;
+  return { requestId, clientAddress, identity: { userId: subject, role: claims.role, cabinetId, patientId } };
 }
