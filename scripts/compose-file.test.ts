@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { loadRouterConfig } from '../router/src/config.ts';
+import { loadAuditConfig } from '../subgraphs/audit/src/config.ts';
 import { loadNotificationsConfig } from '../subgraphs/notifications/src/config.ts';
 import { loadPatientsConfig } from '../subgraphs/patients/src/config.ts';
 import { loadUsersConfig } from '../subgraphs/users/src/config.ts';
@@ -31,6 +32,8 @@ const values: Record<string, string> = {
     .privateKey.export({ type: 'pkcs8', format: 'pem' })
     .toString(),
   ADMIN_PASSWORD: 'a long admin password',
+  DATA_ENCRYPTION_KEY: 'd'.repeat(40),
+  JWT_KEY_ENCRYPTION_KEY: 'j'.repeat(40),
   ADMIN_CABINET_ID: randomUUID(),
 };
 
@@ -51,6 +54,7 @@ const loaders: Record<string, (env: Record<string, string>) => unknown> = {
   users: loadUsersConfig,
   patients: loadPatientsConfig,
   notifications: loadNotificationsConfig,
+  audit: loadAuditConfig,
   router: loadRouterConfig,
 };
 
@@ -80,7 +84,7 @@ test('the router points at every subgraph by its compose service name', () => {
 test('no secret is written in the compose file', () => {
   for (const [name, service] of Object.entries(compose.services)) {
     for (const [key, value] of Object.entries(service.environment ?? {})) {
-      if (/SECRET|PASSWORD|PRIVATE_KEY/.test(key))
+      if (/SECRET|PASSWORD|PRIVATE_KEY|ENCRYPTION_KEY/.test(key))
         assert.match(String(value), /^\$\{\w+:\?/, `${name}.${key} must come from the environment`);
     }
   }

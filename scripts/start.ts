@@ -14,17 +14,30 @@ interface DevSecrets {
   adminPassword: string;
   adminCabinetId: string;
   jwtPrivateKey: string;
+  dataEncryptionKey?: string;
+  keyEncryptionKey?: string;
 }
 
 function devSecrets(): DevSecrets {
   const dir = resolve(process.env.XDG_CONFIG_HOME ?? resolve(homedir(), '.config'), 'cabinet-medical');
   const file = resolve(dir, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+  if (existsSync(file)) {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+    // Secrets added by later versions are generated once and kept.
+    if (!stored.dataEncryptionKey || !stored.keyEncryptionKey) {
+      stored.dataEncryptionKey ??= randomBytes(32).toString('base64url');
+      stored.keyEncryptionKey ??= randomBytes(32).toString('base64url');
+      writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+    }
+    return stored;
+  }
   mkdirSync(dir, { recursive: true });
   const secrets: DevSecrets = {
     routerSecret: randomBytes(32).toString('base64url'),
     adminPassword: randomBytes(12).toString('base64url'),
     adminCabinetId: randomUUID(),
+    dataEncryptionKey: randomBytes(32).toString('base64url'),
+    keyEncryptionKey: randomBytes(32).toString('base64url'),
     jwtPrivateKey: generateKeyPairSync('rsa', { modulusLength: 2048 })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString(),
@@ -48,11 +61,14 @@ await runMain(async () => {
     kafkaBrokers: env.KAFKA_BROKERS ?? `127.0.0.1:${env.KAFKA_PORT ?? '9092'}`,
     admin,
     jwtPrivateKey: env.JWT_PRIVATE_KEY ?? secrets.jwtPrivateKey,
+    dataEncryptionKey: env.DATA_ENCRYPTION_KEY ?? (secrets.dataEncryptionKey as string),
+    keyEncryptionKey: env.JWT_KEY_ENCRYPTION_KEY ?? (secrets.keyEncryptionKey as string),
     ports: {
       router: Number(env.ROUTER_PORT ?? 4000),
       users: Number(env.USERS_PORT ?? 4001),
       patients: Number(env.PATIENTS_PORT ?? 4002),
       notifications: Number(env.NOTIFICATIONS_PORT ?? 4003),
+      audit: Number(env.AUDIT_PORT ?? 4004),
     },
     logLevel: env.LOG_LEVEL ?? 'info',
   });

@@ -4,6 +4,8 @@
 
 import { loadRouterConfig } from '../router/src/config.ts';
 import { startRouter } from '../router/src/server.ts';
+import { loadAuditConfig } from '../subgraphs/audit/src/config.ts';
+import { startAuditService } from '../subgraphs/audit/src/server.ts';
 import { loadNotificationsConfig } from '../subgraphs/notifications/src/config.ts';
 import { startNotificationsService } from '../subgraphs/notifications/src/server.ts';
 import { loadPatientsConfig } from '../subgraphs/patients/src/config.ts';
@@ -20,7 +22,11 @@ export interface SystemOptions {
   kafkaGroupId?: string;
   admin: { email: string; password: string; cabinetId: string };
   jwtPrivateKey?: string;
-  ports: { router: number; users: number; patients: number; notifications: number };
+  /** Encrypts national identifiers at rest (32+ characters). */
+  dataEncryptionKey: string;
+  /** Encrypts the users service's signing keys at rest (32+ characters). */
+  keyEncryptionKey: string;
+  ports: { router: number; users: number; patients: number; notifications: number; audit: number };
   logLevel?: string;
   nodeEnv?: 'development' | 'test' | 'production';
   /** Any further environment to pass to every service (e.g. ACCESS_TOKEN_TTL_SECONDS). */
@@ -30,7 +36,7 @@ export interface SystemOptions {
 export interface RunningSystem {
   url: string;
   wsUrl: string;
-  subgraphs: Record<'users' | 'patients' | 'notifications', string>;
+  subgraphs: Record<'users' | 'patients' | 'notifications' | 'audit', string>;
   jwksUrl: string;
   stop(): Promise<void>;
 }
@@ -57,6 +63,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         JWT_ISSUER,
         JWT_AUDIENCE,
         JWT_PRIVATE_KEY: options.jwtPrivateKey,
+        JWT_KEY_ENCRYPTION_KEY: options.keyEncryptionKey,
         ADMIN_EMAIL: options.admin.email,
         ADMIN_PASSWORD: options.admin.password,
         ADMIN_CABINET_ID: options.admin.cabinetId,
@@ -64,7 +71,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     );
     stops.push(() => users.stop());
     const patients = await startPatientsService(
-      loadPatientsConfig({ ...common, PORT: String(options.ports.patients), DATABASE_URL: database('patients') }),
+      loadPatientsConfig({
+        ...common,
+        PORT: String(options.ports.patients),
+        DATABASE_URL: database('patients'),
+        DATA_ENCRYPTION_KEY: options.dataEncryptionKey,
+      }),
     );
     stops.push(() => patients.stop());
     const notifications = await startNotificationsService(
@@ -76,6 +88,15 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       }),
     );
     stops.push(() => notifications.stop());
+    const audit = await startAuditService(
+      loadAuditConfig({
+        ...common,
+        PORT: String(options.ports.audit),
+        DATABASE_URL: database('audit'),
+        ...(options.kafkaGroupId ? { KAFKA_GROUP_ID: `audit-${options.kafkaGroupId}` } : {}),
+      }),
+    );
+    stops.push(() => audit.stop());
     const jwksUrl = users.url.replace(/\/graphql$/, '/.well-known/jwks.json');
     const router = await startRouter(
       loadRouterConfig({
@@ -84,16 +105,21 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         JWKS_URL: jwksUrl,
         JWT_ISSUER,
         JWT_AUDIENCE,
+        FORWARD_CLAIMS: 'role,cabinet,patient,sid',
+        // Refused requests go to the audit trail through Kafka, like every other audit record.
+        DECISION_LOG_KAFKA_BROKERS: options.kafkaBrokers,
+        DECISION_LOG_TOPIC_PREFIX: options.extraEnv?.KAFKA_TOPIC_PREFIX ?? '',
         SUBGRAPH_USERS_URL: users.url,
         SUBGRAPH_PATIENTS_URL: patients.url,
         SUBGRAPH_NOTIFICATIONS_URL: notifications.url,
+        SUBGRAPH_AUDIT_URL: audit.url,
       }),
     );
     stops.push(() => router.stop());
     return {
       url: router.url,
       wsUrl: router.wsUrl,
-      subgraphs: { users: users.url, patients: patients.url, notifications: notifications.url },
+      subgraphs: { users: users.url, patients: patients.url, notifications: notifications.url, audit: audit.url },
       jwksUrl,
       async stop() {
         for (const stop of stops.reverse()) await stop();

@@ -10,8 +10,12 @@ import { createLogger } from '@cabinet/platform/logger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { RouterConfig } from './config.ts';
 import { type Authentication, bearerToken, createAuthenticator } from './plugins/authentication.ts';
+import { authorizationPlugin } from './plugins/authorization-plugin.ts';
+import { buildAccessRules } from './plugins/authorization-rules.ts';
 import { callerDataSource, createRouterContext, type RouterContext } from './plugins/caller.ts';
+import { type DecisionLog, kafkaDecisionLog, limitRefusalLogging, noDecisionLog } from './plugins/decision-log.ts';
 import { errorReporting, formatRouterError } from './plugins/errors.ts';
+import { type OperationLimits, operationLimitsRule } from './plugins/limits.ts';
 import { isPublicOperation } from './plugins/public-operations.ts';
 import { requestId } from './plugins/request-id.ts';
 import { serveSubscriptions } from './plugins/subscriptions.ts';
@@ -30,18 +34,51 @@ const unauthenticated = (res: Response, message: string): void => {
     .json({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED', requestId: res.locals.requestId } }] });
 };
 
-/** The only door: JWT authentication, caller propagation, HTTP via the gateway, WebSocket subscriptions. */
+/**
+ * The only door: JWT authentication, the schema's access rules, operation limits, caller
+ * propagation, HTTP via the gateway, WebSocket subscriptions, and a log of what it refuses.
+ */
 export async function startRouter(config: RouterConfig): Promise<RunningRouter> {
   const log = createLogger('router', config.LOG_LEVEL);
   const supergraph = loadSupergraph(config.SUPERGRAPH_PATH, config.subgraphUrls);
+  const rules = buildAccessRules(supergraph.sdl, supergraph.apiSchema, {
+    defaultRule: config.AUTHZ_DEFAULT,
+    introspection: config.INTROSPECTION,
+  });
+  const limits: OperationLimits = {
+    maxDepth: config.MAX_DEPTH,
+    maxAliases: config.MAX_ALIASES,
+    maxRootFields: config.MAX_ROOT_FIELDS,
+    maxFields: config.MAX_FIELDS,
+  };
   const authenticate = createAuthenticator({
     jwksUrl: config.JWKS_URL,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     forwardClaims: config.FORWARD_CLAIMS,
+    scopeClaim: config.AUTHZ_SCOPE_CLAIM,
   });
-  const publicFields = new Set(config.AUTH_PUBLIC_FIELDS);
   const authRequired = config.AUTH_MODE === 'required';
+  const decisions: DecisionLog = config.DECISION_LOG_KAFKA_BROKERS
+    ? kafkaDecisionLog({
+        brokers: config.DECISION_LOG_KAFKA_BROKERS,
+        topicPrefix: config.DECISION_LOG_TOPIC_PREFIX,
+        log,
+      })
+    : noDecisionLog;
+  const refuse = (req: Request, res: Response, reason: string): void => {
+    const body = (req.body ?? {}) as { operationName?: unknown };
+    decisions.denied({
+      requestId: res.locals.requestId,
+      clientAddress: req.socket.remoteAddress ?? null,
+      subject: null,
+      claims: {},
+      reason,
+      operationName: typeof body.operationName === 'string' ? body.operationName : null,
+      fields: [],
+    });
+    unauthenticated(res, reason);
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -49,7 +86,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
   const httpServer = createServer(app);
 
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraph.sdl,
+    supergraphSdl: supergraph.gatewaySdl,
     buildService: ({ name, url }) => callerDataSource(supergraph.urls.get(name) ?? (url as string)),
     logger: log,
   });
@@ -57,12 +94,31 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
     gateway,
     introspection: config.INTROSPECTION,
     includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    parseOptions: { maxTokens: config.MAX_TOKENS },
+    validationRules: [operationLimitsRule(limits)],
     formatError: formatRouterError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.NODE_ENV === 'production'
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      authorizationPlugin<RouterContext>({
+        rules,
+        principalOf: (context) => context.principal,
+        onRefused: (context, refusal) => {
+          log.info({ requestId: context.requestId, fields: refusal.fields }, 'fields refused');
+          decisions.denied({
+            requestId: context.requestId,
+            clientAddress: context.clientAddress,
+            subject: context.principal?.subject ?? null,
+            claims: context.principal?.claims ?? {},
+            ...refusal,
+          });
+        },
+      }),
+      limitRefusalLogging(decisions),
+      // Last: puts the request id on every error, including those added by the plugins above.
       errorReporting(log),
     ],
   });
@@ -75,6 +131,10 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
     authRequired,
     authenticate,
     maxPayloadBytes: config.MAX_BODY_BYTES,
+    rules,
+    limits,
+    maxTokens: config.MAX_TOKENS,
+    decisions,
     log,
   });
 
@@ -95,23 +155,33 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
             { requestId: res.locals.requestId, reason: auth.reason, ip: req.socket.remoteAddress },
             'token refused',
           );
-          unauthenticated(res, auth.reason);
+          refuse(req, res, auth.reason);
           return;
         }
       } else if (req.header('authorization')) {
-        unauthenticated(res, 'Authorization header must be "Bearer <token>"');
+        refuse(req, res, 'Authorization header must be "Bearer <token>"');
         return;
       } else if (authRequired && req.method !== 'GET') {
         const body = (req.body ?? {}) as { query?: unknown; operationName?: unknown };
-        if (!isPublicOperation(body.query, body.operationName, publicFields, config.INTROSPECTION)) {
-          unauthenticated(res, 'Authentication required');
+        const isPublic = isPublicOperation(
+          body.query,
+          body.operationName,
+          (operation, field) => rules.isPublicRootField(operation, field),
+          config.INTROSPECTION,
+          config.MAX_TOKENS,
+        );
+        if (!isPublic) {
+          refuse(req, res, 'Authentication required');
           return;
         }
       } else if (authRequired && req.method === 'GET' && typeof req.query.query === 'string') {
-        unauthenticated(res, 'Authentication required');
+        refuse(req, res, 'Authentication required');
         return;
       }
       res.locals.principal = auth?.ok ? auth.principal : null;
+      // A body express.json did not parse (e.g. text/plain) reaches Apollo Server as none, so that
+      // its CSRF prevention answers it (400) rather than the integration (500, no JSON).
+      if (!('body' in req)) (req as { body?: unknown }).body = undefined;
       next();
     },
     expressMiddleware(apollo, {
@@ -157,6 +227,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
     async stop() {
       await disposeSubscriptions();
       await apollo.stop();
+      await decisions.stop();
     },
   };
 }

@@ -19,8 +19,17 @@ const summary = (label: string, values: number[]): string => {
 const system = await startTestSystem();
 try {
   const admin = await login(system.url, system.admin.email, system.admin.password);
-  const secretary = await staffMember(system.url, admin.token, { email: uniqueEmail('bench'), role: 'SECRETARY' });
-  const feed = await subscribe(system.wsUrl, secretary.token, 'subscription { notificationAdded { patient { id } } }');
+  const secretary = await staffMember(system.url, admin.token, {
+    email: uniqueEmail('bench'),
+    role: 'SECRETARY',
+    cabinetId: system.admin.cabinetId,
+  });
+  const doctor = await staffMember(system.url, admin.token, {
+    email: uniqueEmail('bench'),
+    role: 'DOCTOR',
+    cabinetId: system.admin.cabinetId,
+  });
+  const feed = await subscribe(system.wsUrl, doctor.token, 'subscription { notificationAdded { patient { id } } }');
   const sentAt = new Map<string, number>();
   const httpLatency: number[] = [];
   const deliveryLatency: number[] = [];
@@ -54,7 +63,7 @@ try {
             birthDate: '1980-01-01',
           },
         },
-        admin.token,
+        secretary.token,
       );
       httpLatency.push(performance.now() - t0);
       const id = response.data?.registerPatient?.id as string | undefined;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gql, login, staffMember, subscribe, waitFor } from '../support/client.ts';
+import { gql, login, STAFF_PASSWORD, staffMember, subscribe, waitFor } from '../support/client.ts';
 import { type DedicatedBroker, dedicatedBroker } from '../support/kafka.ts';
 import { startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
@@ -23,7 +23,17 @@ after(async () => {
 
 test('Kafka stopped, a patient registered, Kafka started again: the notification arrives, exactly once', async () => {
   const admin = await login(system.url, system.admin.email, system.admin.password);
-  const doctor = await staffMember(system.url, admin.token, { email: uniqueEmail('doctor'), role: 'DOCTOR' });
+  const practice = system.admin.cabinetId;
+  const doctor = await staffMember(system.url, admin.token, {
+    email: uniqueEmail('doctor'),
+    role: 'DOCTOR',
+    cabinetId: practice,
+  });
+  const secretary = await staffMember(system.url, admin.token, {
+    email: uniqueEmail('secretary'),
+    role: 'SECRETARY',
+    cabinetId: practice,
+  });
   const live = await subscribe(
     system.wsUrl,
     doctor.token,
@@ -35,7 +45,7 @@ test('Kafka stopped, a patient registered, Kafka started again: the notification
       system.url,
       'mutation { registerPatient(input: { firstName: "Avant", lastName: "Panne", birthDate: "1990-01-01" }) { id } }',
       {},
-      admin.token,
+      secretary.token,
     );
     assert.equal((await live.next(30000)).data?.notificationAdded.body, 'Avant PANNE was registered.');
 
@@ -44,7 +54,7 @@ test('Kafka stopped, a patient registered, Kafka started again: the notification
       system.url,
       'mutation { registerPatient(input: { firstName: "Pendant", lastName: "Panne", birthDate: "1991-02-02" }) { id } }',
       {},
-      admin.token,
+      secretary.token,
     );
     assert.deepEqual(registered.errors, undefined, 'registering does not depend on the broker');
     const patientId = registered.data?.registerPatient.id as string;
@@ -72,12 +82,18 @@ test('Kafka stopped, a patient registered, Kafka started again: the notification
 
 test('a registration made while the broker is down is published even if the service restarts meanwhile', async () => {
   const admin = await login(system.url, system.admin.email, system.admin.password);
+  const email = uniqueEmail('secretary');
+  const secretary = await staffMember(system.url, admin.token, {
+    email,
+    role: 'SECRETARY',
+    cabinetId: system.admin.cabinetId,
+  });
   await broker.stop();
   const registered = await gql(
     system.url,
     'mutation { registerPatient(input: { firstName: "Durable", lastName: "Outbox", birthDate: "1992-03-03" }) { id } }',
     {},
-    admin.token,
+    secretary.token,
   );
   const patientId = registered.data?.registerPatient.id as string;
   assert.match(patientId, /^[0-9a-f-]{36}$/);
@@ -86,7 +102,7 @@ test('a registration made while the broker is down is published even if the serv
   await system.stop();
   await broker.start();
   system = await startTestSystem({ kafkaBrokers: broker.brokers, admin: sameAdmin, kafkaGroupId: groupId, extraEnv });
-  const again = await login(system.url, sameAdmin.email, sameAdmin.password);
+  const again = await login(system.url, email, STAFF_PASSWORD);
   await waitFor(async () => {
     const bell = await gql(system.url, '{ myNotifications(limit: 100) { patient { id } } }', {}, again.token);
     return bell.data?.myNotifications.some((n: { patient: { id: string } | null }) => n.patient?.id === patientId);

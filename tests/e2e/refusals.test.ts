@@ -141,11 +141,16 @@ test('a request sent straight to a subgraph, without the router credential, is r
 });
 
 test('a patient of another practice cannot be read, listed or guessed', async () => {
+  const secretary = await staffMember(system.url, adminToken, {
+    email: uniqueEmail('secretary'),
+    role: 'SECRETARY',
+    cabinetId: system.admin.cabinetId,
+  });
   const registered = await gql(
     system.url,
     'mutation { registerPatient(input: { firstName: "Claire", lastName: "Secret", birthDate: "1975-03-03" }) { id } }',
     {},
-    adminToken,
+    secretary.token,
   );
   const patientId = registered.data?.registerPatient.id as string;
   const elsewhere = await staffMember(system.url, adminToken, {
@@ -177,13 +182,17 @@ test('a patient of another practice cannot be read, listed or guessed', async ()
     system.url,
     'query P($id: ID!) { patient(id: $id) { lastName } }',
     { id: patientId },
-    adminToken,
+    secretary.token,
   );
   assert.deepEqual(own.data?.patient, { lastName: 'Secret' });
 });
 
 test('a secretary cannot create staff accounts; bad input is refused and changes nothing', async () => {
-  const secretary = await staffMember(system.url, adminToken, { email: uniqueEmail('secretary'), role: 'SECRETARY' });
+  const secretary = await staffMember(system.url, adminToken, {
+    email: uniqueEmail('secretary'),
+    role: 'SECRETARY',
+    cabinetId: system.admin.cabinetId,
+  });
   const email = uniqueEmail('intruder');
   const attempt = await gql(
     system.url,
@@ -198,11 +207,11 @@ test('a secretary cannot create staff accounts; bad input is refused and changes
     system.url,
     'mutation { registerPatient(input: { firstName: "Tom", lastName: "Future", birthDate: "2999-01-01" }) { id } }',
     {},
-    adminToken,
+    secretary.token,
   );
   assert.equal(invalid.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
   assert.equal(invalid.errors?.[0]?.extensions?.field, 'birthDate');
-  const search = await gql(system.url, '{ patients(search: "Future") { id } }', {}, adminToken);
+  const search = await gql(system.url, '{ patients(search: "Future") { id } }', {}, secretary.token);
   assert.deepEqual(search.data?.patients, [], 'nothing was stored');
 });
 

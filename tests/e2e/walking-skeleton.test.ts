@@ -23,16 +23,26 @@ const BELL = `query Bell {
 
 test('sign in, subscribe, register a patient, receive it live, see it in the bell, mark it read', async () => {
   const admin = await login(system.url, system.admin.email, system.admin.password);
-  const secretary = await staffMember(system.url, admin.token, { email: uniqueEmail('secretary'), role: 'SECRETARY' });
+  const practice = system.admin.cabinetId;
+  const secretary = await staffMember(system.url, admin.token, {
+    email: uniqueEmail('secretary'),
+    role: 'SECRETARY',
+    cabinetId: practice,
+  });
+  const doctor = await staffMember(system.url, admin.token, {
+    email: uniqueEmail('doctor'),
+    role: 'DOCTOR',
+    cabinetId: practice,
+  });
 
-  const live = await subscribe(system.wsUrl, secretary.token, NOTIFICATION_ADDED);
+  const live = await subscribe(system.wsUrl, doctor.token, NOTIFICATION_ADDED);
   try {
     const startedAt = Date.now();
     const registered = await gql(
       system.url,
       REGISTER,
       { input: { firstName: 'Amélie', lastName: 'Poulain', birthDate: '1985-06-15', sex: 'FEMALE' } },
-      admin.token,
+      secretary.token,
     );
     assert.equal(registered.status, 200);
     assert.deepEqual(registered.errors, undefined);
@@ -50,7 +60,7 @@ test('sign in, subscribe, register a patient, receive it live, see it in the bel
     console.log(`# notification delivered ${latencyMs} ms after registerPatient was sent`);
 
     // The bell: the notification, with the patient's name resolved through federation, in one request.
-    const bell = await gql(system.url, BELL, {}, secretary.token);
+    const bell = await gql(system.url, BELL, {}, doctor.token);
     assert.deepEqual(bell.errors, undefined);
     const listed = bell.data?.myNotifications.find((n: { id: string }) => n.id === pushed.id);
     assert.ok(listed, 'the pushed notification is in the bell');
@@ -61,24 +71,24 @@ test('sign in, subscribe, register a patient, receive it live, see it in the bel
       system.url,
       'mutation Read($id: ID!) { markNotificationRead(id: $id) { id read } }',
       { id: pushed.id },
-      secretary.token,
+      doctor.token,
     );
     assert.deepEqual(marked.data?.markNotificationRead, { id: pushed.id, read: true });
     const again = await gql(
       system.url,
       'mutation Read($id: ID!) { markNotificationRead(id: $id) { read } }',
       { id: pushed.id },
-      secretary.token,
+      doctor.token,
     );
     assert.equal(again.data?.markNotificationRead.read, true, 'marking twice is harmless');
 
-    const after = await gql(system.url, BELL, {}, secretary.token);
+    const after = await gql(system.url, BELL, {}, doctor.token);
     assert.equal(after.data?.unreadNotificationCount, 0);
     assert.equal(after.data?.myNotifications.find((n: { id: string }) => n.id === pushed.id).read, true);
 
-    // Read state is per user: the admin has not read it.
-    const adminBell = await gql(system.url, BELL, {}, admin.token);
-    assert.equal(adminBell.data?.unreadNotificationCount, 1);
+    // Read state is per user: the secretary has not read it.
+    const secretaryBell = await gql(system.url, BELL, {}, secretary.token);
+    assert.equal(secretaryBell.data?.unreadNotificationCount, 1, JSON.stringify(secretaryBell));
 
     // The patient list of the practice has the new patient.
     const list = await gql(system.url, '{ patients(search: "poul") { id lastName } }', {}, secretary.token);
@@ -95,7 +105,16 @@ test('a notification is pushed only to the practice it concerns', async () => {
     role: 'DOCTOR',
     cabinetId: crypto.randomUUID(),
   });
-  const insider = await staffMember(system.url, admin.token, { email: uniqueEmail('doctor'), role: 'DOCTOR' });
+  const insider = await staffMember(system.url, admin.token, {
+    email: uniqueEmail('doctor'),
+    role: 'DOCTOR',
+    cabinetId: system.admin.cabinetId,
+  });
+  const registrar = await staffMember(system.url, admin.token, {
+    email: uniqueEmail('secretary'),
+    role: 'SECRETARY',
+    cabinetId: system.admin.cabinetId,
+  });
   const outsiderFeed = await subscribe(system.wsUrl, outsider.token, NOTIFICATION_ADDED);
   const insiderFeed = await subscribe(system.wsUrl, insider.token, NOTIFICATION_ADDED);
   try {
@@ -103,7 +122,7 @@ test('a notification is pushed only to the practice it concerns', async () => {
       system.url,
       REGISTER,
       { input: { firstName: 'Jean', lastName: 'Valjean', birthDate: '1969-01-01' } },
-      admin.token,
+      registrar.token,
     );
     const event = await insiderFeed.next(20000);
     assert.equal(event.data?.notificationAdded.body, 'Jean VALJEAN was registered.');

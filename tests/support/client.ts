@@ -39,6 +39,9 @@ export async function login(url: string, email: string, password: string): Promi
   return { token: response.data.login.accessToken, userId: response.data.login.user.id };
 }
 
+/** The password `staffMember` gives every account it creates. */
+export const STAFF_PASSWORD = 'a staff password 123';
+
 export const STAFF_ACCOUNT = `mutation Create($input: CreateStaffAccountInput!) {
   createStaffAccount(input: $input) { id email role cabinetId }
 }`;
@@ -47,9 +50,9 @@ export const STAFF_ACCOUNT = `mutation Create($input: CreateStaffAccountInput!) 
 export async function staffMember(
   url: string,
   adminToken: string,
-  input: { email: string; role: string; cabinetId?: string },
+  input: { email: string; role: string; cabinetId: string },
 ): Promise<{ token: string; userId: string }> {
-  const password = 'a staff password 123';
+  const password = STAFF_PASSWORD;
   const created = await gql(url, STAFF_ACCOUNT, { input: { ...input, password, name: 'Test Staff' } }, adminToken);
   if (!created.data?.createStaffAccount)
     throw new Error(`createStaffAccount failed: ${JSON.stringify(created.errors)}`);

@@ -24,6 +24,7 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'notification:read': false,
     'audit:search': true,
     'audit:readOwn': false,
+    'keys:rotate': true,
   },
   DOCTOR: {
     'staff:create': false,
@@ -36,6 +37,7 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'notification:read': true,
     'audit:search': false,
     'audit:readOwn': false,
+    'keys:rotate': false,
   },
   SECRETARY: {
     'staff:create': false,
@@ -48,6 +50,7 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'notification:read': true,
     'audit:search': false,
     'audit:readOwn': false,
+    'keys:rotate': false,
   },
   PATIENT: {
     'staff:create': false,
@@ -60,6 +63,7 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'notification:read': true,
     'audit:search': false,
     'audit:readOwn': true,
+    'keys:rotate': false,
   },
 };
 

@@ -18,6 +18,7 @@ export const PERMISSIONS = [
   'notification:read',
   'audit:search',
   'audit:readOwn',
+  'keys:rotate',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -29,7 +30,7 @@ const PRACTICE_STAFF: readonly Permission[] = ['staff:read', 'notification:read'
  * DOCTOR reads and writes clinical data of their practice; PATIENT sees only their own data.
  */
 export const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
-  ADMIN: ['staff:create', 'staff:read', 'audit:search'],
+  ADMIN: ['staff:create', 'staff:read', 'audit:search', 'keys:rotate'],
   DOCTOR: [
     ...PRACTICE_STAFF,
     'patient:register',

@@ -68,8 +68,19 @@ export class Auditor {
     outcome: AccessAudited['outcome'] = 'ALLOWED',
     reason: string | null = null,
   ): Promise<void> {
+    await this.recordAllNow(caller, [target], outcome, reason);
+  }
+
+  /** Several records in one transaction, e.g. one per patient of a list that was read. */
+  async recordAllNow(
+    caller: Caller,
+    targets: AuditTarget[],
+    outcome: AccessAudited['outcome'] = 'ALLOWED',
+    reason: string | null = null,
+  ): Promise<void> {
+    if (targets.length === 0) return;
     await this.#options.orm.em.fork().transactional(async (em) => {
-      this.record(em, caller, target, outcome, reason);
+      for (const target of targets) this.record(em, caller, target, outcome, reason);
     });
     this.#options.onRecorded();
   }

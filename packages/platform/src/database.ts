@@ -1,6 +1,7 @@
 import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 
 export type { EntityManager };
 export { MikroORM };
@@ -39,12 +40,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
     debug: options.debug ?? false,
     allowGlobalContext: false,
   });
-  const connection = orm.em.getConnection();
-  await connection.execute('select pg_advisory_lock(7201)');
+  // A session-level lock needs one session: a dedicated client, not the pool (whose next query
+  // may run on another connection and leave the lock held for the pool's lifetime).
+  const lock = new pg.Client({ connectionString: options.url });
+  await lock.connect();
   try {
+    await lock.query('select pg_advisory_lock(7201)');
     await orm.migrator.up();
+  } catch (error) {
+    await orm.close(true);
+    throw error;
   } finally {
-    await connection.execute('select pg_advisory_unlock(7201)');
+    await lock.end();
   }
   return orm;
 }

@@ -76,7 +76,7 @@ export interface AccessAudited {
   /** The patient whose data was touched, when there is one (for the patient's own access log). */
   patientId: string | null;
   outcome: 'ALLOWED' | 'DENIED';
-  /** For a denial: the error code (FORBIDDEN, NOT_FOUND, UNAUTHENTICATED). */
+  /** For a denial: the error code (FORBIDDEN, NOT_FOUND, UNAUTHENTICATED) or a finer reason (THROTTLED, TOKEN_REUSED...). */
   reason: string | null;
   userId: string | null;
   role: string | null;

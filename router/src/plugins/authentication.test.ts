@@ -103,7 +103,32 @@ function refused(result: Authentication, reason: string | RegExp): void {
 test('a valid token is accepted, forwarding only the configured claims', async () => {
   const expiresAt = now() + 300;
   const result = await authenticator()(await token({ expiresAt }));
-  assert.deepEqual(result, { ok: true, principal: { subject, claims: { role: 'DOCTOR', cabinet }, expiresAt } });
+  assert.deepEqual(result, {
+    ok: true,
+    principal: { subject, claims: { role: 'DOCTOR', cabinet }, scopes: [], expiresAt },
+  });
+});
+
+test('scopes are read from the scope claim: a space-separated string or an array', async () => {
+  const signed = (claims: Record<string, unknown>) =>
+    new SignJWT(claimsOf(claims)).setProtectedHeader({ alg: 'RS256', kid: key.kid }).sign(key.privateKey);
+  const scopesOf = async (claims: Record<string, unknown>, scopeClaim?: string) => {
+    const verify = createAuthenticator({
+      jwksUrl,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      forwardClaims: FORWARD,
+      scopeClaim,
+    });
+    const result = await verify(await signed(claims));
+    assert.ok(result.ok, JSON.stringify(result));
+    return result.principal.scopes;
+  };
+  assert.deepEqual(await scopesOf({ scope: 'a:read  b:write' }), ['a:read', 'b:write']);
+  assert.deepEqual(await scopesOf({ scope: ['a:read', 42, '', 'b'] }), ['a:read', 'b']);
+  assert.deepEqual(await scopesOf({ scope: 7 }), []);
+  assert.deepEqual(await scopesOf({}), []);
+  assert.deepEqual(await scopesOf({ scope: 'ignored', permissions: ['p'] }, 'permissions'), ['p']);
 });
 
 test('a configured claim the token lacks is simply not forwarded', async () => {

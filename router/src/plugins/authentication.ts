@@ -4,6 +4,8 @@ import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 export interface Principal {
   subject: string;
   claims: Record<string, unknown>;
+  /** The token's scopes (from the configured scope claim), used by field authorization; never forwarded as such. */
+  scopes: string[];
   /** Expiry, in seconds since the epoch. */
   expiresAt: number;
 }
@@ -15,6 +17,8 @@ export interface AuthenticatorOptions {
   issuer: string;
   audience: string;
   forwardClaims: string[];
+  /** Claim holding the token's scopes: a space-separated string or an array of strings. Default `scope`. */
+  scopeClaim?: string;
 }
 
 /**
@@ -33,11 +37,26 @@ export function createAuthenticator(options: AuthenticatorOptions): (token: stri
       });
       const claims: Record<string, unknown> = {};
       for (const name of options.forwardClaims) if (name in payload) claims[name] = payload[name];
-      return { ok: true, principal: { subject: payload.sub as string, claims, expiresAt: payload.exp as number } };
+      return {
+        ok: true,
+        principal: {
+          subject: payload.sub as string,
+          claims,
+          scopes: scopesOf(payload[options.scopeClaim ?? 'scope']),
+          expiresAt: payload.exp as number,
+        },
+      };
     } catch (error) {
       return { ok: false, reason: describe(error) };
     }
   };
+}
+
+/** `"a b"` or `["a", "b"]` -> `["a", "b"]`; anything else -> no scope. */
+export function scopesOf(claim: unknown): string[] {
+  if (typeof claim === 'string') return claim.split(/\s+/).filter(Boolean);
+  if (Array.isArray(claim)) return claim.filter((scope): scope is string => typeof scope === 'string' && scope !== '');
+  return [];
 }
 
 function describe(error: unknown): string {

@@ -6,6 +6,7 @@ import type { Principal } from './authentication.ts';
 export interface RouterContext {
   requestId: string;
   principal: Principal | null;
+  clientAddress: string | null;
   callerToken: string;
 }
 
@@ -26,6 +27,7 @@ export async function createRouterContext(
   return {
     requestId,
     principal,
+    clientAddress,
     callerToken: await signCallerToken(secret, callerClaims(principal, requestId, clientAddress)),
   };
 }

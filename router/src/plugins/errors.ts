@@ -3,15 +3,18 @@ import { isPublicError, maskError } from '@cabinet/platform/errors';
 import type { Logger } from '@cabinet/platform/logger';
 import type { GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from './caller.ts';
+import { currentRequestId } from './request-id.ts';
 
-/** Client-facing errors: no stack traces, no subgraph names or URLs, no internals. */
+/**
+ * Client-facing errors: no stack traces, no subgraph names or URLs, no internals; and the request
+ * id, also on errors answered before any plugin runs (CSRF, malformed request).
+ */
 export function formatRouterError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const masked = maskError(formatted, error);
-  if (masked.extensions) {
-    const { serviceName: _service, ...extensions } = masked.extensions;
-    return { ...masked, extensions };
-  }
-  return masked;
+  // The gateway describes a failed subgraph call (`serviceName`, `response` with its URL and body).
+  const { serviceName: _service, response: _response, ...extensions } = masked.extensions ?? {};
+  const requestId = currentRequestId();
+  return { ...masked, extensions: requestId ? { ...extensions, requestId } : extensions };
 }
 
 /** Logs unexpected errors with the request id, and puts the request id on every error. */

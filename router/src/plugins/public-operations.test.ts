@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isPublicOperation } from './public-operations.ts';
+import type { OperationTypeNode } from 'graphql';
+import { rulesOf } from '../test-support.ts';
+import { isPublicOperation, type PublicRootField } from './public-operations.ts';
 
-const PUBLIC = new Set(['Mutation.login']);
+const ROOTS: Record<string, string> = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' };
+const listed =
+  (...fields: string[]): PublicRootField =>
+  (operation: OperationTypeNode, field: string) =>
+    fields.includes(`${ROOTS[operation]}.${field}`);
+const PUBLIC = listed('Mutation.login');
 const isPublic = (query: unknown, operationName?: unknown, introspection = false): boolean =>
   isPublicOperation(query, operationName, PUBLIC, introspection);
 
@@ -112,7 +119,37 @@ test('__typename alone is public, and does not make other fields public', () => 
   assert.equal(isPublic('{ __typename me { id } }'), false);
 });
 
-test('the list of public fields is what decides', () => {
-  assert.equal(isPublicOperation('{ health }', undefined, new Set(['Query.health']), false), true);
-  assert.equal(isPublicOperation(`mutation { ${LOGIN} }`, undefined, new Set(), false), false);
+test('the predicate is what decides', () => {
+  assert.equal(isPublicOperation('{ health }', undefined, listed('Query.health'), false), true);
+  assert.equal(isPublicOperation(`mutation { ${LOGIN} }`, undefined, listed(), false), false);
+});
+
+test('the token limit is configurable', () => {
+  const query = `mutation { ${LOGIN} }`;
+  assert.equal(isPublicOperation(query, undefined, PUBLIC, false, 5), false);
+  assert.equal(isPublicOperation(query, undefined, PUBLIC, false, 100), true);
+});
+
+test("with the schema's rules: public is what holds without a token", () => {
+  const { rules } = rulesOf(`
+    type Query {
+      health: String @policy(policies: [["public"]])
+      me: String @authenticated
+      mixed: String @policy(policies: [["public"]]) @authenticated
+      either: String @policy(policies: [["admin"], ["public"]])
+      both: String @policy(policies: [["admin", "public"]])
+      scoped: String @requiresScopes(scopes: [["read"]])
+      bare: String
+    }
+    type Mutation { login(email: String!, password: String!): Session @policy(policies: [["public"]]) }
+    type Session @policy(policies: [["public"]]) { token: String }
+  `);
+  const schemaPublic: PublicRootField = (operation, field) => rules.isPublicRootField(operation, field);
+  const judge = (query: string) => isPublicOperation(query, undefined, schemaPublic, false);
+  assert.equal(judge('{ health }'), true);
+  assert.equal(judge('{ either }'), true, 'one alternative is public');
+  assert.equal(judge(`mutation { ${LOGIN} }`), true);
+  assert.equal(judge('{ health me }'), false);
+  for (const field of ['me', 'mixed', 'both', 'scoped', 'bare']) assert.equal(judge(`{ ${field} }`), false, field);
+  assert.equal(judge('{ login(email: "a", password: "b") { token } }'), false, 'a field of another root type');
 });

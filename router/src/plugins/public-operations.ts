@@ -3,24 +3,31 @@ import {
   type FragmentDefinitionNode,
   Kind,
   type OperationDefinitionNode,
+  type OperationTypeNode,
   parse,
   type SelectionSetNode,
 } from 'graphql';
 
+/** Whether a root field of this operation type can be selected without a token. */
+export type PublicRootField = (operation: OperationTypeNode, field: string) => boolean;
+
 /**
  * Decides whether an operation may run without a token: only when every root field it selects
- * is listed as public ("Mutation.login"). Anything that cannot be analysed is not public.
+ * is public (the schema's rules are satisfied without a token, e.g. `@policy(policies:
+ * [["public"]])`). `@skip`/`@include` are not evaluated. Anything that cannot be analysed is not
+ * public.
  */
 export function isPublicOperation(
   query: unknown,
   operationName: unknown,
-  publicFields: ReadonlySet<string>,
+  isPublicField: PublicRootField,
   introspection: boolean,
+  maxTokens = 5000,
 ): boolean {
   if (typeof query !== 'string') return false;
   let document: DocumentNode;
   try {
-    document = parse(query, { maxTokens: 2000 });
+    document = parse(query, { maxTokens });
   } catch {
     return false;
   }
@@ -34,14 +41,13 @@ export function isPublicOperation(
         ? operations[0]
         : undefined;
   if (!operation) return false;
-  const rootType = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' }[operation.operation];
   const fields = rootFields(document, operation.selectionSet, new Set());
   if (fields === null || fields.length === 0) return false;
   return fields.every(
     (field) =>
       field === '__typename' ||
       (introspection && (field === '__schema' || field === '__type')) ||
-      publicFields.has(`${rootType}.${field}`),
+      isPublicField(operation.operation, field),
   );
 }
 

@@ -3,19 +3,29 @@ import type { Server } from 'node:http';
 import { signCallerToken } from '@cabinet/platform/caller-token';
 import type { Logger } from '@cabinet/platform/logger';
 import {
+  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   GraphQLError,
+  getOperationAST,
   Kind,
   type OperationDefinitionNode,
+  parse,
   print,
+  specifiedRules,
+  validate,
 } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { LoadedSupergraph } from '../supergraph.ts';
 import type { Authentication, Principal } from './authentication.ts';
+import { authorizeOperation } from './authorization.ts';
+import { callerOf, refusalErrors, refusedCoordinates, UNAUTHORIZED_FIELD } from './authorization-plugin.ts';
+import type { AccessRules } from './authorization-rules.ts';
 import { callerClaims } from './caller.ts';
+import { type DecisionLog, noDecisionLog } from './decision-log.ts';
+import { type OperationLimits, operationLimitsRule } from './limits.ts';
 
 export interface SubscriptionOptions {
   httpServer: Server;
@@ -25,6 +35,11 @@ export interface SubscriptionOptions {
   authRequired: boolean;
   authenticate: (token: string) => Promise<Authentication>;
   maxPayloadBytes: number;
+  /** The schema's access rules: a subscription selecting any refused field is refused whole. */
+  rules: AccessRules;
+  limits: OperationLimits;
+  maxTokens: number;
+  decisions?: DecisionLog;
   log: Logger;
 }
 
@@ -43,6 +58,10 @@ function tokenFrom(params: Readonly<Record<string, unknown>> | undefined): strin
   return raw.replace(/^Bearer\s+/i, '').trim() || null;
 }
 
+function operationNameOf(document: DocumentNode, operationName: string | null | undefined): string | null {
+  return getOperationAST(document, operationName)?.name?.value ?? null;
+}
+
 function subscribedField(args: ExecutionArgs): string | null {
   const operation = args.document.definitions.find(
     (d): d is OperationDefinitionNode =>
@@ -52,8 +71,8 @@ function subscribedField(args: ExecutionArgs): string | null {
   return first?.kind === Kind.FIELD ? first.name.value : null;
 }
 
-const failure = (message: string, code: string): ExecutionResult => ({
-  errors: [new GraphQLError(message, { extensions: { code } })],
+const failure = (message: string, code: string, requestId?: string): ExecutionResult => ({
+  errors: [new GraphQLError(message, { extensions: { code, ...(requestId ? { requestId } : {}) } })],
 });
 
 /**
@@ -63,7 +82,9 @@ const failure = (message: string, code: string): ExecutionResult => ({
  * caller token like any other subgraph request.
  */
 export function serveSubscriptions(options: SubscriptionOptions): () => Promise<void> {
-  const { supergraph, log } = options;
+  const { supergraph, log, rules } = options;
+  const decisions = options.decisions ?? noDecisionLog;
+  const validationRules = [...specifiedRules, operationLimitsRule(options.limits)];
   const wsServer = new WebSocketServer({
     server: options.httpServer,
     path: options.path,
@@ -72,11 +93,36 @@ export function serveSubscriptions(options: SubscriptionOptions): () => Promise<
 
   async function* forward(args: ExecutionArgs): AsyncGenerator<ExecutionResult> {
     const state = args.contextValue as ConnectionState & { requestId: string };
+    const principal = state.principal ?? null;
+    const authorization = authorizeOperation(rules, args.document, args.operationName, callerOf(principal));
+    if (authorization.refused.length > 0) {
+      const fields = refusedCoordinates(authorization.refused);
+      log.info({ requestId: state.requestId, fields }, 'subscription refused');
+      decisions.denied({
+        requestId: state.requestId,
+        clientAddress: state.clientAddress ?? null,
+        subject: principal?.subject ?? null,
+        claims: principal?.claims ?? {},
+        reason: UNAUTHORIZED_FIELD,
+        operationName: operationNameOf(args.document, args.operationName),
+        fields,
+      });
+      yield {
+        errors: refusalErrors(authorization.refused, principal !== null).map(
+          (error) =>
+            new GraphQLError(error.message, {
+              path: error.path,
+              extensions: { ...error.extensions, requestId: state.requestId },
+            }),
+        ),
+      };
+      return;
+    }
     const field = subscribedField(args);
     const owner = field ? supergraph.subscriptionOwners.get(field) : undefined;
     const url = owner ? supergraph.urls.get(owner) : undefined;
     if (!url) {
-      yield failure('No subgraph serves this subscription', 'BAD_USER_INPUT');
+      yield failure('No subgraph serves this subscription', 'BAD_USER_INPUT', state.requestId);
       return;
     }
     const callerToken = await signCallerToken(
@@ -109,7 +155,7 @@ export function serveSubscriptions(options: SubscriptionOptions): () => Promise<
         yield { errors: error.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
       else {
         log.warn({ requestId: state.requestId, err: error, subgraph: owner }, 'subscription upstream failed');
-        yield failure('The subscription ended unexpectedly', 'INTERNAL_SERVER_ERROR');
+        yield failure('The subscription ended unexpectedly', 'INTERNAL_SERVER_ERROR', state.requestId);
       }
     } finally {
       await client.dispose();
@@ -122,21 +168,29 @@ export function serveSubscriptions(options: SubscriptionOptions): () => Promise<
       schema: supergraph.apiSchema,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
-        ctx.extra.clientAddress = ctx.extra.request.socket.remoteAddress ?? null;
+        const clientAddress = ctx.extra.request.socket.remoteAddress ?? null;
+        ctx.extra.clientAddress = clientAddress;
+        const refuse = (reason: string): false => {
+          socket.close(UNAUTHORIZED, reason);
+          decisions.denied({
+            requestId: randomUUID(),
+            clientAddress,
+            subject: null,
+            claims: {},
+            reason,
+            operationName: null,
+            fields: [],
+          });
+          return false;
+        };
         const token = tokenFrom(ctx.connectionParams);
         if (!token) {
-          if (options.authRequired) {
-            socket.close(UNAUTHORIZED, 'Unauthorized: authentication required');
-            return false;
-          }
+          if (options.authRequired) return refuse('Unauthorized: authentication required');
           ctx.extra.principal = null;
           return true;
         }
         const auth = await options.authenticate(token);
-        if (!auth.ok) {
-          socket.close(UNAUTHORIZED, `Unauthorized: ${auth.reason}`);
-          return false;
-        }
+        if (!auth.ok) return refuse(`Unauthorized: ${auth.reason}`);
         ctx.extra.principal = auth.principal;
         const remaining = auth.principal.expiresAt * 1000 - Date.now();
         ctx.extra.expiryTimer = setTimeout(
@@ -145,6 +199,34 @@ export function serveSubscriptions(options: SubscriptionOptions): () => Promise<
         );
         socket.once('close', () => clearTimeout(ctx.extra.expiryTimer));
         return true;
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: options.maxTokens });
+        } catch (error) {
+          return [
+            new GraphQLError(error instanceof Error ? error.message : 'Syntax error', {
+              extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+            }),
+          ];
+        }
+        const errors = validate(supergraph.apiSchema, document, validationRules);
+        if (errors.length > 0) {
+          return errors.map(
+            (error) =>
+              new GraphQLError(error.message, {
+                nodes: error.nodes,
+                extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+              }),
+          );
+        }
+        return {
+          schema: supergraph.apiSchema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
       },
       context: (ctx) => ({
         principal: ctx.extra.principal ?? null,

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { Auditor } from '@cabinet/platform/audit';
 import { openDatabase } from '@cabinet/platform/database';
 import { TOPICS, topicName } from '@cabinet/platform/events';
-import { createKafka, startConsumer } from '@cabinet/platform/kafka';
+import { createKafka, ReconnectingProducer, startConsumer } from '@cabinet/platform/kafka';
 import { createLogger } from '@cabinet/platform/logger';
+import { OutboxEvent, OutboxRelay } from '@cabinet/platform/outbox';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
 import type { NotificationsConfig } from './config.ts';
@@ -17,10 +19,20 @@ export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.m
 /** Starts the notifications subgraph: database, Kafka consumer, HTTP and WebSocket. */
 export async function startNotificationsService(config: NotificationsConfig): Promise<RunningServer> {
   const log = createLogger('notifications', config.LOG_LEVEL);
-  const orm = await openDatabase({ url: config.DATABASE_URL, entities: [Notification, NotificationRead], migrations });
-  const notifications = new NotificationsService(orm, log);
+  const orm = await openDatabase({
+    url: config.DATABASE_URL,
+    entities: [Notification, NotificationRead, OutboxEvent],
+    migrations,
+  });
+  const kafka = createKafka('notifications', config.KAFKA_BROKERS, log);
+  const auditTopic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.audit);
+  const producer = new ReconnectingProducer(kafka, [auditTopic]);
+  const relay = new OutboxRelay({ orm, producer, log });
+  relay.start();
+  const auditor = new Auditor({ service: 'notifications', orm, topic: auditTopic, onRecorded: () => relay.nudge() });
+  const notifications = new NotificationsService(orm, log, auditor);
   const consumer = startConsumer({
-    kafka: createKafka('notifications', config.KAFKA_BROKERS, log),
+    kafka,
     groupId: config.KAFKA_GROUP_ID,
     topics: [topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.patients)],
     log,
@@ -44,6 +56,8 @@ export async function startNotificationsService(config: NotificationsConfig): Pr
     async stop() {
       await server.stop();
       await consumer.stop();
+      await relay.stop();
+      await producer.close();
       await orm.close();
     },
   };

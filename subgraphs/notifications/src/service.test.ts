@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Auditor } from '@cabinet/platform/audit';
 import { type MikroORM, openDatabase, sql } from '@cabinet/platform/database';
 import { DomainError } from '@cabinet/platform/errors';
 import { type EventEnvelope, envelope, PATIENT_REGISTERED, type PatientRegistered } from '@cabinet/platform/events';
 import type { Caller, Role } from '@cabinet/platform/identity';
 import { createLogger } from '@cabinet/platform/logger';
+import { OutboxEvent } from '@cabinet/platform/outbox';
 import { migrations } from './persistence/migrations.ts';
 import { Notification, NotificationRead } from './persistence/notification.entity.ts';
 import { NotificationsService } from './service.ts';
@@ -19,8 +21,15 @@ let orm: MikroORM;
 let service: NotificationsService;
 
 before(async () => {
-  orm = await openDatabase({ url: DATABASE_URL, entities: [Notification, NotificationRead], migrations });
-  service = new NotificationsService(orm, createLogger('test', 'silent'));
+  orm = await openDatabase({ url: DATABASE_URL, entities: [Notification, NotificationRead, OutboxEvent], migrations });
+  // Audit records go to the outbox of this test's own topic; no relay publishes them here.
+  const auditor = new Auditor({
+    service: 'notifications',
+    orm,
+    topic: `test-${randomUUID()}.audit`,
+    onRecorded: () => undefined,
+  });
+  service = new NotificationsService(orm, createLogger('test', 'silent'), auditor);
 });
 
 after(async () => {
@@ -111,7 +120,7 @@ test('an event of a type nobody is notified about creates nothing', async () => 
   });
   assert.equal(await service.handleEvent(event), 0);
   assert.equal((await rowsFor(event.id)).length, 0);
-  assert.equal(await service.unreadCount(callerOf('ADMIN', cabinetId)), 0);
+  assert.equal(await service.unreadCount(callerOf('DOCTOR', cabinetId)), 0);
 });
 
 test('live subscribers get the notifications of their practice only', async () => {
@@ -145,7 +154,7 @@ test('live subscribers get the notifications of their practice only', async () =
 
 test('a redelivered event is not pushed to live subscribers again', async () => {
   const cabinetId = randomUUID();
-  const live = service.subscribe(callerOf('ADMIN', cabinetId));
+  const live = service.subscribe(callerOf('DOCTOR', cabinetId));
   try {
     const event = registered(cabinetId);
     await service.handleEvent(event);
@@ -186,8 +195,8 @@ test('mine() lists the practice staff notifications, newest first, unread', asyn
     [],
     'patients do not see staff notifications',
   );
-  assert.deepEqual(await service.mine(callerOf('ADMIN', randomUUID()), {}), [], 'another practice sees none of them');
-  assert.deepEqual(await service.mine(callerOf('ADMIN', null), {}), [], 'an account outside any practice sees none');
+  assert.deepEqual(await service.mine(callerOf('DOCTOR', randomUUID()), {}), [], 'another practice sees none of them');
+  assert.deepEqual(await service.mine(callerOf('DOCTOR', null), {}), [], 'an account outside any practice sees none');
 });
 
 test('mine() refuses a bad limit and an anonymous caller', async () => {
@@ -242,7 +251,7 @@ test("markRead on another practice's notification, or an unknown id, is NOT_FOUN
   const [id] = (await rowsFor(event.id)).map((row) => row.id);
   assert.ok(id);
 
-  const outsider = callerOf('ADMIN', randomUUID());
+  const outsider = callerOf('DOCTOR', randomUUID());
   await assert.rejects(service.markRead(outsider, id), hasCode('NOT_FOUND'));
   await assert.rejects(service.markRead(callerOf('PATIENT', cabinetId), id), hasCode('NOT_FOUND'));
   await assert.rejects(service.markRead(callerOf('DOCTOR', cabinetId), randomUUID()), hasCode('NOT_FOUND'));
@@ -255,4 +264,16 @@ test("markRead on another practice's notification, or an unknown id, is NOT_FOUN
   );
   assert.equal(reads?.n, 0, 'the refused attempts recorded nothing');
   assert.equal(await service.unreadCount(callerOf('DOCTOR', cabinetId)), 1);
+});
+
+test('a platform ADMIN reads no practice notifications (need to know)', async () => {
+  const admin = callerOf('ADMIN', randomUUID());
+  await assert.rejects(
+    service.mine(admin, {}),
+    (error: unknown) => error instanceof DomainError && error.code === 'FORBIDDEN',
+  );
+  assert.throws(
+    () => service.subscribe(admin),
+    (error: unknown) => error instanceof DomainError && error.code === 'FORBIDDEN',
+  );
 });

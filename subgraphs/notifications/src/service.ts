@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { assertCan } from '@cabinet/platform/access';
+import type { Auditor } from '@cabinet/platform/audit';
 import type { MikroORM } from '@cabinet/platform/database';
 import { badUserInput, notFound } from '@cabinet/platform/errors';
 import type { EventEnvelope } from '@cabinet/platform/events';
@@ -48,11 +49,13 @@ function visibleTo(identity: Identity) {
 export class NotificationsService {
   readonly #orm: MikroORM;
   readonly #log: Logger;
+  readonly #auditor: Auditor;
   readonly #live = new PubSub<NotificationRecord>();
 
-  constructor(orm: MikroORM, log: Logger) {
+  constructor(orm: MikroORM, log: Logger, auditor: Auditor) {
     this.#orm = orm;
     this.#log = log;
+    this.#auditor = auditor;
   }
 
   /**
@@ -102,15 +105,24 @@ export class NotificationsService {
   }
 
   async markRead(caller: Caller, id: string): Promise<NotificationView> {
-    const identity = assertCan(caller, 'notification:read');
-    const em = this.#orm.em.fork();
-    const notification = UUID.test(id) ? await em.findOne(Notification, { ...visibleTo(identity), id }) : null;
-    if (!notification) throw notFound('Notification', id);
-    await em.upsert(
-      NotificationRead,
-      { notificationId: id, userId: identity.userId, readAt: new Date() },
-      { onConflictAction: 'ignore' },
-    );
+    const target = { action: 'markNotificationRead', entity: 'Notification', entityId: UUID.test(id) ? id : null };
+    const identity = await this.#auditor.authorize(caller, 'notification:read', target);
+    const notification = await this.#orm.em.fork().transactional(async (em) => {
+      const found = UUID.test(id) ? await em.findOne(Notification, { ...visibleTo(identity), id }) : null;
+      if (!found) return null;
+      await em.upsert(
+        NotificationRead,
+        { notificationId: id, userId: identity.userId, readAt: new Date() },
+        { onConflictAction: 'ignore' },
+      );
+      this.#auditor.record(em, caller, { ...target, patientId: found.patientId ?? null });
+      return found;
+    });
+    if (!notification) {
+      const error = notFound('Notification', id);
+      await this.#auditor.denied(caller, target, error);
+      throw error;
+    }
     return view(notification, true);
   }
 

@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '@cabinet/platform/subgraph';
-import type { PatientsService } from './service.ts';
+import type { PatientsService, PatientView } from './service.ts';
 
 export function createResolvers(patients: PatientsService): GraphQLResolverMap<RequestContext> {
   return {
@@ -13,6 +13,8 @@ export function createResolvers(patients: PatientsService): GraphQLResolverMap<R
     },
     Patient: {
       __resolveReference: ({ id }: { id: string }, { caller }: RequestContext) => patients.byId(caller, id),
+      nationalIds: (patient: PatientView, _args: unknown, { caller }: RequestContext) =>
+        patients.nationalIds(caller, patient.id),
     },
   };
 }

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { Auditor } from '@cabinet/platform/audit';
+import { FieldCipher } from '@cabinet/platform/crypto';
 import { openDatabase } from '@cabinet/platform/database';
 import { TOPICS, topicName } from '@cabinet/platform/events';
 import { createKafka, ReconnectingProducer } from '@cabinet/platform/kafka';
@@ -8,7 +10,7 @@ import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
 import type { PatientsConfig } from './config.ts';
 import { migrations } from './persistence/migrations.ts';
-import { Patient } from './persistence/patient.entity.ts';
+import { Patient, PatientNationalId } from './persistence/patient.entity.ts';
 import { createResolvers } from './resolvers.ts';
 import { PatientsService } from './service.ts';
 
@@ -17,16 +19,23 @@ export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.m
 /** Starts the patients subgraph: database, outbox relay to Kafka, HTTP. */
 export async function startPatientsService(config: PatientsConfig): Promise<RunningServer> {
   const log = createLogger('patients', config.LOG_LEVEL);
-  const orm = await openDatabase({ url: config.DATABASE_URL, entities: [Patient, OutboxEvent], migrations });
+  const orm = await openDatabase({
+    url: config.DATABASE_URL,
+    entities: [Patient, PatientNationalId, OutboxEvent],
+    migrations,
+  });
   const kafka = createKafka('patients', config.KAFKA_BROKERS, log);
   const topic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.patients);
-  const producer = new ReconnectingProducer(kafka, [topic]);
+  const auditTopic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.audit);
+  const producer = new ReconnectingProducer(kafka, [topic, auditTopic]);
   const relay = new OutboxRelay({ orm, producer, log });
   relay.start();
   const patients = new PatientsService({
     orm,
     log,
     topic,
+    auditor: new Auditor({ service: 'patients', orm, topic: auditTopic, onRecorded: () => relay.nudge() }),
+    cipher: new FieldCipher(config.DATA_ENCRYPTION_KEY),
     onEventsRecorded: () => relay.nudge(),
   });
   const server = await startSubgraph({

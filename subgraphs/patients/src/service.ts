@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { assertCan, assertSameCabinet, requireCabinet } from '@cabinet/platform/access';
+import { assertSameCabinet, requireCabinet } from '@cabinet/platform/access';
+import type { Auditor } from '@cabinet/platform/audit';
+import type { FieldCipher } from '@cabinet/platform/crypto';
 import type { MikroORM } from '@cabinet/platform/database';
-import { badUserInput } from '@cabinet/platform/errors';
+import { badUserInput, conflict, type DomainError } from '@cabinet/platform/errors';
 import { envelope, PATIENT_REGISTERED, type PatientRegistered } from '@cabinet/platform/events';
-import type { Caller } from '@cabinet/platform/identity';
+import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
 import { recordEvent } from '@cabinet/platform/outbox';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { indexInput, type NationalId, validateNationalId } from './domain/national-id.ts';
 import { displayName, type PatientIdentityInput, validatePatientIdentity } from './domain/patient.ts';
-import { Patient, type PatientRecord } from './persistence/patient.entity.ts';
+import { Patient, PatientNationalId, type PatientRecord } from './persistence/patient.entity.ts';
 
 export interface PatientView {
   id: string;
@@ -37,10 +41,17 @@ export interface PatientsServiceOptions {
   orm: MikroORM;
   log: Logger;
   topic: string;
+  auditor: Auditor;
+  cipher: FieldCipher;
   /** Called after a commit that recorded events, so the relay sends them at once. */
   onEventsRecorded: () => void;
 }
 
+export interface RegisterPatientInput extends PatientIdentityInput {
+  nationalIds?: { type: string; value: string }[] | null;
+}
+
+/** Every method checks its permission first, and every read or write of a patient is audited. */
 export class PatientsService {
   readonly #options: PatientsServiceOptions;
 
@@ -48,45 +59,83 @@ export class PatientsService {
     this.#options = options;
   }
 
-  async register(caller: Caller, input: PatientIdentityInput): Promise<PatientView> {
-    const actor = assertCan(caller, 'patient:register');
-    const cabinetId = requireCabinet(actor);
+  async register(caller: Caller, input: RegisterPatientInput): Promise<PatientView> {
+    const { auditor, cipher } = this.#options;
+    const target = { action: 'registerPatient', entity: 'Patient' };
+    const actor = await auditor.authorize(caller, 'patient:register', target);
+    const cabinetId = await this.#practiceOf(caller, actor, target);
     const identity = validatePatientIdentity(input, new Date());
-    const patient = await this.#options.orm.em.fork().transactional(async (em) => {
-      const created = em.create(Patient, {
-        id: randomUUID(),
-        cabinetId,
-        ...identity,
-        createdAt: new Date(),
-        createdBy: actor.userId,
+    const nationalIds = (input.nationalIds ?? []).map(validateNationalId);
+    if (new Set(nationalIds.map(indexInput)).size !== nationalIds.length) {
+      throw badUserInput('nationalIds lists the same identifier twice', 'nationalIds');
+    }
+    let patient: PatientRecord;
+    try {
+      patient = await this.#options.orm.em.fork().transactional(async (em) => {
+        const created = em.create(Patient, {
+          id: randomUUID(),
+          cabinetId,
+          ...identity,
+          createdAt: new Date(),
+          createdBy: actor.userId,
+        });
+        // No ORM relation orders these inserts: the patient row must exist before its identifiers.
+        await em.flush();
+        for (const id of nationalIds) {
+          em.create(PatientNationalId, {
+            id: randomUUID(),
+            patientId: created.id,
+            cabinetId,
+            type: id.type,
+            valueEncrypted: cipher.encrypt(id.value),
+            blindIndex: cipher.blindIndex(indexInput(id)),
+            createdAt: new Date(),
+          });
+        }
+        const data: PatientRegistered = { patientId: created.id, cabinetId, displayName: displayName(identity) };
+        recordEvent(
+          em,
+          this.#options.topic,
+          created.id,
+          envelope('patients', PATIENT_REGISTERED, cabinetId, caller, data),
+        );
+        auditor.record(em, caller, { ...target, entityId: created.id, patientId: created.id });
+        return created;
       });
-      const data: PatientRegistered = { patientId: created.id, cabinetId, displayName: displayName(identity) };
-      recordEvent(
-        em,
-        this.#options.topic,
-        created.id,
-        envelope('patients', PATIENT_REGISTERED, cabinetId, caller, data),
-      );
-      return created;
-    });
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw conflict('A patient with this national identifier is already registered at the practice');
+      }
+      throw error;
+    }
     this.#options.onEventsRecorded();
     this.#options.log.info({ requestId: caller.requestId, patientId: patient.id, cabinetId }, 'patient registered');
     return view(patient);
   }
 
   async byId(caller: Caller, id: string): Promise<PatientView> {
-    const actor = assertCan(caller, 'patient:read');
-    const cabinetId = requireCabinet(actor);
-    const patient = UUID.test(id) ? await this.#options.orm.em.fork().findOne(Patient, { id, cabinetId }) : null;
-    return view(assertSameCabinet(actor, 'Patient', id, patient));
+    const target = { action: 'patient:read', entity: 'Patient', entityId: id, patientId: UUID.test(id) ? id : null };
+    const actor = await this.#options.auditor.authorize(caller, 'patient:read', target);
+    const cabinetId = await this.#practiceOf(caller, actor, target);
+    const found = UUID.test(id) ? await this.#options.orm.em.fork().findOne(Patient, { id, cabinetId }) : null;
+    let patient: PatientRecord;
+    try {
+      patient = assertSameCabinet(actor, 'Patient', id, found);
+    } catch (error) {
+      await this.#options.auditor.denied(caller, target, error);
+      throw error;
+    }
+    await this.#options.auditor.recordNow(caller, target);
+    return view(patient);
   }
 
   async list(
     caller: Caller,
     args: { search?: string | null; limit?: number | null; offset?: number | null },
   ): Promise<PatientView[]> {
-    const actor = assertCan(caller, 'patient:read');
-    const cabinetId = requireCabinet(actor);
+    const target = { action: 'patient:read', entity: 'Patient' };
+    const actor = await this.#options.auditor.authorize(caller, 'patient:read', target);
+    const cabinetId = await this.#practiceOf(caller, actor, target);
     const limit = args.limit ?? 50;
     const offset = args.offset ?? 0;
     if (limit < 1 || limit > 100) throw badUserInput('limit must be between 1 and 100', 'limit');
@@ -102,6 +151,31 @@ export class PatientsService {
           : { cabinetId },
         { orderBy: { lastName: 'asc', firstName: 'asc', id: 'asc' }, limit, offset },
       );
+    await this.#options.auditor.recordAllNow(
+      caller,
+      patients.map((patient) => ({ ...target, entityId: patient.id, patientId: patient.id })),
+    );
     return patients.map(view);
+  }
+
+  /** Decrypted national identifiers of a patient already read by the caller. */
+  async nationalIds(caller: Caller, patientId: string): Promise<NationalId[]> {
+    const target = { action: 'patient:readNationalId', entity: 'Patient', entityId: patientId, patientId };
+    const actor = await this.#options.auditor.authorize(caller, 'patient:readNationalId', target);
+    const cabinetId = await this.#practiceOf(caller, actor, target);
+    const rows = await this.#options.orm.em
+      .fork()
+      .find(PatientNationalId, { patientId, cabinetId }, { orderBy: { type: 'asc', createdAt: 'asc' } });
+    await this.#options.auditor.recordNow(caller, target);
+    return rows.map((row) => ({ type: row.type, value: this.#options.cipher.decrypt(row.valueEncrypted) }));
+  }
+
+  async #practiceOf(caller: Caller, actor: Identity, target: { action: string; entity: string }): Promise<string> {
+    try {
+      return requireCabinet(actor);
+    } catch (error) {
+      await this.#options.auditor.denied(caller, target, error as DomainError);
+      throw error;
+    }
   }
 }

@@ -9,7 +9,12 @@ export function createResolvers(users: UsersService): GraphQLResolverMap<Request
     },
     Mutation: {
       login: (_root, { email, password }, { caller }) => users.login(caller, email, password),
+      refreshSession: (_root, { refreshToken }, { caller }) => users.refreshSession(caller, refreshToken),
+      logout: (_root, { refreshToken }, { caller }) => users.logout(caller, refreshToken),
+      changePassword: (_root, { currentPassword, newPassword }, { caller }) =>
+        users.changePassword(caller, currentPassword, newPassword),
       createStaffAccount: (_root, { input }, { caller }) => users.createStaffAccount(caller, input),
+      rotateSigningKey: (_root, _args, { caller }) => users.rotateSigningKey(caller),
     },
     User: {
       __resolveReference: ({ id }: { id: string }, { caller }: RequestContext) => users.userById(caller, id),

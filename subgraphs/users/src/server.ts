@@ -1,37 +1,84 @@
 import { readFileSync } from 'node:fs';
+import { Auditor } from '@cabinet/platform/audit';
 import { openDatabase } from '@cabinet/platform/database';
+import { TOPICS, topicName } from '@cabinet/platform/events';
+import { createKafka, ReconnectingProducer } from '@cabinet/platform/kafka';
 import { createLogger } from '@cabinet/platform/logger';
+import { OutboxRelay } from '@cabinet/platform/outbox';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
-import { loadSigningKeys } from './auth/signing-keys.ts';
-import type { UsersConfig } from './config.ts';
+import { generateKeyEncryptionKey, KeyEncryption } from './auth/key-encryption.ts';
+import { KeyRing } from './auth/key-ring.ts';
+import { LoginThrottle } from './auth/login-throttle.ts';
+import { KEY_RING_REFRESH_SECONDS, type UsersConfig } from './config.ts';
+import { entities } from './persistence/entities.ts';
 import { migrations } from './persistence/migrations.ts';
-import { User } from './persistence/user.entity.ts';
 import { createResolvers } from './resolvers.ts';
 import { UsersService } from './service.ts';
 
 export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
-/** Starts the users subgraph: database, signing keys, first admin, HTTP with the JWKS document. */
+/** A retired key stays published this much longer than the access-token lifetime (clock skew, slow instances). */
+const RETIREMENT_MARGIN_SECONDS = 60;
+const PURGE_EVERY_MS = 10 * 60 * 1000;
+
+/**
+ * Starts the users subgraph: database, signing-key ring, outbox relay of the audit trail to Kafka,
+ * first admin, HTTP with the JWKS document.
+ */
 export async function startUsersService(config: UsersConfig): Promise<RunningServer> {
   const log = createLogger('users', config.LOG_LEVEL);
-  const orm = await openDatabase({ url: config.DATABASE_URL, entities: [User], migrations });
-  const keys = await loadSigningKeys(config.JWT_PRIVATE_KEY);
-  if (!config.JWT_PRIVATE_KEY) log.warn('no JWT_PRIVATE_KEY: generated a throwaway signing key (development only)');
-  const users = new UsersService(
-    orm,
-    keys,
-    { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
-    log,
-  );
-  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD && config.ADMIN_CABINET_ID) {
-    await users.ensureAdmin({
-      email: config.ADMIN_EMAIL,
-      password: config.ADMIN_PASSWORD,
-      name: config.ADMIN_NAME,
-      cabinetId: config.ADMIN_CABINET_ID,
-    });
+  const orm = await openDatabase({ url: config.DATABASE_URL, entities, migrations });
+  const kafka = createKafka('users', config.KAFKA_BROKERS, log);
+  const auditTopic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.audit);
+  const producer = new ReconnectingProducer(kafka, [auditTopic]);
+  const relay = new OutboxRelay({ orm, producer, log });
+  relay.start();
+
+  if (!config.JWT_KEY_ENCRYPTION_KEY) {
+    log.warn(
+      'no JWT_KEY_ENCRYPTION_KEY: generated a throwaway one (development only); the signing keys of earlier runs cannot be opened and a new key ring starts',
+    );
   }
+  const keys = new KeyRing({
+    orm,
+    encryption: new KeyEncryption(config.JWT_KEY_ENCRYPTION_KEY ?? generateKeyEncryptionKey()),
+    lifecycle: {
+      publicationDelaySeconds: config.KEY_PUBLICATION_DELAY_SECONDS,
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      rotationIntervalSeconds: Math.round(config.KEY_ROTATION_DAYS * 86400),
+      retirementMarginSeconds: RETIREMENT_MARGIN_SECONDS,
+    },
+    refreshMs: KEY_RING_REFRESH_SECONDS * 1000,
+    log,
+  });
+  await keys.init(config.JWT_PRIVATE_KEY);
+  keys.start();
+
+  const users = new UsersService({
+    orm,
+    log,
+    keys,
+    tokens: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
+    refresh: { ttlSeconds: config.REFRESH_TOKEN_TTL_SECONDS, idleSeconds: config.REFRESH_TOKEN_IDLE_SECONDS },
+    throttle: new LoginThrottle(orm, {
+      windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+      maxFailuresPerEmail: config.LOGIN_MAX_FAILURES_PER_EMAIL,
+      maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      exemptAddresses: config.LOGIN_THROTTLE_EXEMPT_ADDRESSES,
+    }),
+    auditor: new Auditor({ service: 'users', orm, topic: auditTopic, onRecorded: () => relay.nudge() }),
+    onEventsRecorded: () => relay.nudge(),
+  });
+  if (config.ADMIN_CABINET_ID) log.warn('ADMIN_CABINET_ID is ignored: an ADMIN account belongs to no practice');
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    await users.ensureAdmin({ email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, name: config.ADMIN_NAME });
+  }
+  const purge = setInterval(() => {
+    users.purgeExpired().catch((error: unknown) => log.warn({ err: error }, 'purge of expired sessions failed'));
+  }, PURGE_EVERY_MS);
+  purge.unref();
+
   const server = await startSubgraph({
     name: 'users',
     typeDefs,
@@ -41,15 +88,20 @@ export async function startUsersService(config: UsersConfig): Promise<RunningSer
     routerSecret: config.ROUTER_SECRET,
     log,
     routes: (app) => {
+      // The keys as this instance last read them (every second): waiting, current, and retired ones still in use.
       app.get('/.well-known/jwks.json', (_req, res) => {
-        res.set('cache-control', 'public, max-age=300').json(keys.jwks);
+        res.set('cache-control', `public, max-age=${config.JWKS_MAX_AGE_SECONDS}`).json(keys.jwks());
       });
     },
   });
   return {
     ...server,
     async stop() {
+      clearInterval(purge);
       await server.stop();
+      await keys.stop();
+      await relay.stop();
+      await producer.close();
       await orm.close();
     },
   };

@@ -1,14 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { assertCan, requireCabinet } from '@cabinet/platform/access';
+import { requireCabinet } from '@cabinet/platform/access';
+import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
 import type { MikroORM } from '@cabinet/platform/database';
-import { conflict, notFound, unauthenticated } from '@cabinet/platform/errors';
+import { badUserInput, conflict, type DomainError, notFound, unauthenticated } from '@cabinet/platform/errors';
 import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { KeyRing } from './auth/key-ring.ts';
+import type { LoginThrottle } from './auth/login-throttle.ts';
 import { hashPassword, verifyPassword } from './auth/password.ts';
-import type { SigningKeys } from './auth/signing-keys.ts';
-import { issueAccessToken, type TokenSettings } from './auth/tokens.ts';
-import { normalizeEmail, validateNewAccount } from './domain/account.ts';
+import { generateRefreshToken, hashRefreshToken, issueAccessToken, type TokenSettings } from './auth/tokens.ts';
+import { assertPasswordPolicy, isUuid, normalizeEmail, validateNewAccount } from './domain/account.ts';
+import {
+  decideRefresh,
+  familyExpiry,
+  REFRESH_TOKEN_SHAPE,
+  type RefreshSettings,
+  secondsUntil,
+  tokenExpiry,
+} from './domain/refresh-family.ts';
+import { AuthSession, RefreshToken } from './persistence/session.entity.ts';
 import { User, type UserRecord } from './persistence/user.entity.ts';
 
 export interface UserView {
@@ -17,6 +28,7 @@ export interface UserView {
   name: string;
   role: string;
   cabinetId: string | null;
+  patientId: string | null;
   active: boolean;
   createdAt: string;
 }
@@ -25,7 +37,31 @@ export interface AuthPayload {
   accessToken: string;
   tokenType: 'Bearer';
   expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
   user: UserView;
+}
+
+export interface NewAccountInput {
+  email: string;
+  password: string;
+  name: string;
+  role: string;
+  cabinetId?: string | null;
+  patientId?: string | null;
+}
+
+export interface UsersServiceOptions {
+  orm: MikroORM;
+  log: Logger;
+  keys: KeyRing;
+  tokens: TokenSettings;
+  refresh: RefreshSettings;
+  throttle: LoginThrottle;
+  auditor: Auditor;
+  /** Called after a commit that recorded audit events, so the relay sends them at once. */
+  onEventsRecorded: () => void;
+  clock?: () => Date;
 }
 
 const view = (user: UserRecord): UserView => ({
@@ -34,101 +70,379 @@ const view = (user: UserRecord): UserView => ({
   name: user.name,
   role: user.role,
   cabinetId: user.cabinetId ?? null,
+  patientId: user.patientId ?? null,
   active: user.active,
   createdAt: user.createdAt.toISOString(),
 });
 
-const INVALID_CREDENTIALS = 'Invalid email or password';
+const identityOf = (user: UserRecord): Identity => ({
+  userId: user.id,
+  role: user.role,
+  cabinetId: user.cabinetId ?? null,
+  patientId: user.patientId ?? null,
+});
 
+/**
+ * The session of the caller's access token (its `sid` claim), once the router forwards it and the
+ * platform's Identity carries it as `sessionId`.
+ */
+function sessionIdOf(identity: Identity): string | null {
+  const sessionId = (identity as Identity & { sessionId?: unknown }).sessionId;
+  return typeof sessionId === 'string' && isUuid(sessionId) ? sessionId : null;
+}
+
+/** One answer for every failed sign-in: unknown email, wrong password, inactive account, throttled. */
+export const INVALID_CREDENTIALS = 'Invalid email or password';
+export const INVALID_REFRESH_TOKEN = 'Invalid or expired refresh token';
+const WRONG_CURRENT_PASSWORD = 'currentPassword is not correct';
+
+/**
+ * Accounts, sessions and tokens. Every mutation leaves an audit record, allowed or denied; the
+ * permission check comes first in each method (the router checks the schema's rules too). No
+ * password or token ever reaches a log or an audit record.
+ */
 export class UsersService {
-  readonly #orm: MikroORM;
-  readonly #keys: SigningKeys;
-  readonly #tokens: TokenSettings;
-  readonly #log: Logger;
+  readonly #options: UsersServiceOptions;
+  readonly #clock: () => Date;
   /** Verified against when the email is unknown, so both failures cost the same time. */
   readonly #decoyHash: Promise<string>;
 
-  constructor(orm: MikroORM, keys: SigningKeys, tokens: TokenSettings, log: Logger) {
-    this.#orm = orm;
-    this.#keys = keys;
-    this.#tokens = tokens;
-    this.#log = log;
+  constructor(options: UsersServiceOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? (() => new Date());
     this.#decoyHash = hashPassword(randomUUID());
   }
 
   async login(caller: Caller, email: string, password: string): Promise<AuthPayload> {
-    const em = this.#orm.em.fork();
-    const user = await em.findOne(User, { email: normalizeEmail(email) }, { populate: ['passwordHash'] });
-    const matches = await verifyPassword(password, user?.passwordHash ?? (await this.#decoyHash));
-    if (!user || !matches || !user.active) {
-      this.#log.info({ requestId: caller.requestId, userId: user?.id ?? null }, 'login refused');
+    const { auditor, throttle, log } = this.#options;
+    const target: AuditTarget = { action: 'login', entity: 'User' };
+    const normalized = normalizeEmail(email);
+    const attempt = await throttle.begin(normalized, caller.clientAddress);
+    if (attempt.verdict.throttled) {
+      const { by, retryAt } = attempt.verdict;
+      log.warn({ requestId: caller.requestId, by, retryAt, clientAddress: caller.clientAddress }, 'login throttled');
+      await auditor.recordNow(caller, target, 'DENIED', 'THROTTLED');
       throw unauthenticated(INVALID_CREDENTIALS);
     }
-    const identity: Identity = { userId: user.id, role: user.role, cabinetId: user.cabinetId ?? null };
-    const accessToken = await issueAccessToken(this.#keys, this.#tokens, identity);
-    this.#log.info({ requestId: caller.requestId, userId: user.id }, 'login succeeded');
-    return { accessToken, tokenType: 'Bearer', expiresIn: this.#tokens.ttlSeconds, user: view(user) };
+    const user = await this.#options.orm.em.fork().findOne(User, { email: normalized }, { populate: ['passwordHash'] });
+    const matches = await verifyPassword(password, user?.passwordHash ?? (await this.#decoyHash));
+    if (!user || !matches || !user.active) {
+      const reason = user && matches ? 'ACCOUNT_INACTIVE' : 'INVALID_CREDENTIALS';
+      log.info({ requestId: caller.requestId, userId: user?.id ?? null, reason }, 'login refused');
+      await auditor.recordNow(caller, { ...target, entityId: user?.id ?? null }, 'DENIED', reason);
+      throw unauthenticated(INVALID_CREDENTIALS);
+    }
+    const identity = identityOf(user);
+    const now = this.#clock();
+    const sessionId = randomUUID();
+    const refreshToken = generateRefreshToken();
+    const sessionExpiresAt = familyExpiry(now, this.#options.refresh);
+    const tokenExpiresAt = tokenExpiry(now, sessionExpiresAt, this.#options.refresh);
+    await this.#options.orm.em.fork().transactional(async (em) => {
+      em.create(AuthSession, {
+        id: sessionId,
+        userId: user.id,
+        createdAt: now,
+        expiresAt: sessionExpiresAt,
+        lastRefreshedAt: null,
+        revokedAt: null,
+        revokedReason: null,
+      });
+      em.create(RefreshToken, {
+        id: randomUUID(),
+        sessionId,
+        tokenHash: hashRefreshToken(refreshToken),
+        createdAt: now,
+        expiresAt: tokenExpiresAt,
+        usedAt: null,
+      });
+      auditor.record(em, { ...caller, identity }, { action: 'login', entity: 'Session', entityId: sessionId });
+    });
+    this.#options.onEventsRecorded();
+    await throttle.release(attempt.id);
+    log.info({ requestId: caller.requestId, userId: user.id, sessionId }, 'login succeeded');
+    return this.#payload(identity, sessionId, refreshToken, tokenExpiresAt, now, user);
   }
 
-  async createStaffAccount(
-    caller: Caller,
-    input: { email: string; password: string; name: string; role: string; cabinetId?: string | null },
-  ): Promise<UserView> {
-    const actor = assertCan(caller, 'staff:create');
-    const account = validateNewAccount({ ...input, cabinetId: input.cabinetId ?? actor.cabinetId });
-    const em = this.#orm.em.fork();
-    const now = new Date();
-    const user = em.create(User, {
-      id: randomUUID(),
-      email: account.email,
-      name: account.name,
-      role: account.role,
-      cabinetId: account.cabinetId,
-      passwordHash: await hashPassword(account.password),
-      active: true,
-      createdAt: now,
-      updatedAt: now,
+  /**
+   * Exchanges a refresh token for new tokens, using it up. A token presented twice revokes its
+   * whole session: whoever holds the family, legitimately or not, must sign in again.
+   */
+  async refreshSession(caller: Caller, refreshToken: string): Promise<AuthPayload> {
+    const { auditor, log } = this.#options;
+    const target: AuditTarget = { action: 'refreshSession', entity: 'Session' };
+    const now = this.#clock();
+    if (!REFRESH_TOKEN_SHAPE.test(refreshToken)) {
+      await auditor.recordNow(caller, target, 'DENIED', 'UNKNOWN_TOKEN');
+      throw unauthenticated(INVALID_REFRESH_TOKEN);
+    }
+    const nextToken = generateRefreshToken();
+    const outcome = await this.#options.orm.em.fork().transactional(async (em) => {
+      // Locked in this order (token, then session) wherever both are: two presentations of
+      // one token are serialized, and the second sees the first's use.
+      const token = await em.findOne(
+        RefreshToken,
+        { tokenHash: hashRefreshToken(refreshToken) },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      const session = token
+        ? await em.findOne(AuthSession, { id: token.sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE })
+        : null;
+      const user = session ? await em.findOne(User, { id: session.userId }) : null;
+      const decision = decideRefresh(token, session, user?.active ?? false, now, this.#options.refresh);
+      if (decision.kind === 'refuse' || !token || !session || !user) {
+        const reason = decision.kind === 'refuse' ? decision.reason : 'UNKNOWN_TOKEN';
+        if (decision.kind === 'refuse' && decision.revokeFamily && session && !session.revokedAt) {
+          session.revokedAt = now;
+          session.revokedReason = reason;
+        }
+        auditor.record(em, caller, { ...target, entityId: session?.id ?? null }, 'DENIED', reason);
+        return { refused: reason, sessionId: session?.id ?? null, userId: user?.id ?? null } as const;
+      }
+      token.usedAt = now;
+      session.lastRefreshedAt = now;
+      em.create(RefreshToken, {
+        id: randomUUID(),
+        sessionId: session.id,
+        tokenHash: hashRefreshToken(nextToken),
+        createdAt: now,
+        expiresAt: decision.nextTokenExpiresAt,
+        usedAt: null,
+      });
+      const identity = identityOf(user);
+      auditor.record(em, { ...caller, identity }, { ...target, entityId: session.id });
+      return { identity, user, sessionId: session.id, expiresAt: decision.nextTokenExpiresAt } as const;
     });
-    try {
-      await em.flush();
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException)
-        throw conflict('An account with this email already exists');
+    this.#options.onEventsRecorded();
+    if ('refused' in outcome) {
+      const { refused, sessionId, userId } = outcome;
+      const level = refused === 'TOKEN_REUSED' ? 'warn' : 'info';
+      log[level]({ requestId: caller.requestId, reason: refused, sessionId, userId }, 'refresh refused');
+      throw unauthenticated(INVALID_REFRESH_TOKEN);
+    }
+    const { identity, user, sessionId, expiresAt } = outcome;
+    return this.#payload(identity, sessionId, nextToken, expiresAt, now, user);
+  }
+
+  /**
+   * Ends the caller's session: the one its access token names (`sid`), and/or the one
+   * `refreshToken` belongs to. Its refresh tokens stop working at once; access tokens already
+   * issued stay valid until they expire (they are stateless, at most ACCESS_TOKEN_TTL_SECONDS).
+   */
+  async logout(caller: Caller, refreshToken?: string | null): Promise<boolean> {
+    const { auditor } = this.#options;
+    const target: AuditTarget = { action: 'logout', entity: 'Session' };
+    const identity = await this.#authenticated(caller, target);
+    const sessionIds = new Set<string>();
+    const sid = sessionIdOf(identity);
+    if (sid) sessionIds.add(sid);
+    if (refreshToken) {
+      const em = this.#options.orm.em.fork();
+      const token = REFRESH_TOKEN_SHAPE.test(refreshToken)
+        ? await em.findOne(RefreshToken, { tokenHash: hashRefreshToken(refreshToken) })
+        : null;
+      const session = token ? await em.findOne(AuthSession, { id: token.sessionId, userId: identity.userId }) : null;
+      if (!session) {
+        const error = badUserInput('refreshToken is not a token of your sessions', 'refreshToken');
+        await auditor.denied(caller, target, error);
+        throw error;
+      }
+      sessionIds.add(session.id);
+    }
+    if (sessionIds.size === 0) {
+      const error = badUserInput('no session to end: pass the refreshToken of the session', 'refreshToken');
+      await auditor.denied(caller, target, error);
       throw error;
     }
-    this.#log.info({ requestId: caller.requestId, userId: user.id, by: actor.userId }, 'staff account created');
+    const now = this.#clock();
+    await this.#options.orm.em.fork().transactional(async (em) => {
+      await em.nativeUpdate(
+        AuthSession,
+        { id: { $in: [...sessionIds] }, userId: identity.userId, revokedAt: null },
+        { revokedAt: now, revokedReason: 'LOGOUT' },
+      );
+      for (const sessionId of sessionIds) auditor.record(em, caller, { ...target, entityId: sessionId });
+    });
+    this.#options.onEventsRecorded();
+    this.#options.log.info(
+      { requestId: caller.requestId, userId: identity.userId, sessions: sessionIds.size },
+      'logout',
+    );
+    return true;
+  }
+
+  /**
+   * Changes the caller's password after checking the current one (attempts are throttled like
+   * sign-ins), and ends every session of the account. Access tokens already issued stay valid
+   * until they expire.
+   */
+  async changePassword(caller: Caller, currentPassword: string, newPassword: string): Promise<boolean> {
+    const { auditor, throttle } = this.#options;
+    const target: AuditTarget = { action: 'changePassword', entity: 'User', entityId: caller.identity?.userId ?? null };
+    const identity = await this.#authenticated(caller, target);
+    try {
+      assertPasswordPolicy(newPassword, 'newPassword');
+      if (newPassword === currentPassword) {
+        throw badUserInput('newPassword must differ from the current password', 'newPassword');
+      }
+    } catch (error) {
+      await auditor.denied(caller, target, error);
+      throw error;
+    }
+    const user = await this.#options.orm.em
+      .fork()
+      .findOne(User, { id: identity.userId }, { populate: ['passwordHash'] });
+    if (!user?.active) {
+      const error = unauthenticated('This account no longer exists or is deactivated');
+      await auditor.denied(caller, target, error);
+      throw error;
+    }
+    const attempt = await throttle.begin(user.email, caller.clientAddress);
+    const matches = !attempt.verdict.throttled && (await verifyPassword(currentPassword, user.passwordHash));
+    if (!matches) {
+      await auditor.recordNow(
+        caller,
+        target,
+        'DENIED',
+        attempt.verdict.throttled ? 'THROTTLED' : 'INVALID_CREDENTIALS',
+      );
+      throw badUserInput(WRONG_CURRENT_PASSWORD, 'currentPassword');
+    }
+    await throttle.release(attempt.id);
+    const passwordHash = await hashPassword(newPassword);
+    const now = this.#clock();
+    const revoked = await this.#options.orm.em.fork().transactional(async (em) => {
+      await em.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: now });
+      const count = await em.nativeUpdate(
+        AuthSession,
+        { userId: user.id, revokedAt: null },
+        { revokedAt: now, revokedReason: 'PASSWORD_CHANGED' },
+      );
+      auditor.record(em, caller, target);
+      return count;
+    });
+    this.#options.onEventsRecorded();
+    this.#options.log.info(
+      { requestId: caller.requestId, userId: user.id, sessionsRevoked: revoked },
+      'password changed',
+    );
+    return true;
+  }
+
+  async createStaffAccount(caller: Caller, input: NewAccountInput): Promise<UserView> {
+    const { auditor } = this.#options;
+    const target: AuditTarget = { action: 'createStaffAccount', entity: 'User' };
+    const actor = await auditor.authorize(caller, 'staff:create', target);
+    let account: ReturnType<typeof validateNewAccount>;
+    try {
+      account = validateNewAccount(input);
+    } catch (error) {
+      await auditor.denied(caller, target, error);
+      throw error;
+    }
+    const passwordHash = await hashPassword(account.password);
+    let user: UserRecord;
+    try {
+      user = await this.#options.orm.em.fork().transactional(async (em) => {
+        const now = this.#clock();
+        const created = em.create(User, {
+          id: randomUUID(),
+          email: account.email,
+          name: account.name,
+          role: account.role,
+          cabinetId: account.cabinetId,
+          patientId: account.patientId,
+          passwordHash,
+          active: true,
+          createdAt: now,
+          updatedAt: now,
+        });
+        auditor.record(em, caller, { ...target, entityId: created.id, patientId: account.patientId });
+        return created;
+      });
+    } catch (error) {
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      const clash = conflict(
+        error.message.includes('user_account_patient')
+          ? 'An account is already linked to this patient file'
+          : 'An account with this email already exists',
+      );
+      await auditor.denied(caller, target, clash);
+      throw clash;
+    }
+    this.#options.onEventsRecorded();
+    this.#options.log.info(
+      { requestId: caller.requestId, userId: user.id, role: user.role, by: actor.userId },
+      'account created',
+    );
     return view(user);
+  }
+
+  /** Starts a signing-key rotation: the new key is published now and signs after the publication delay. */
+  async rotateSigningKey(caller: Caller): Promise<boolean> {
+    const { auditor, keys } = this.#options;
+    const target: AuditTarget = { action: 'rotateSigningKey', entity: 'SigningKey' };
+    const actor = await auditor.authorize(caller, 'keys:rotate', target);
+    const rotation = await keys.rotate();
+    await auditor.recordNow(
+      caller,
+      { ...target, entityId: rotation.kid },
+      'ALLOWED',
+      rotation.started ? null : 'ROTATION_ALREADY_UNDER_WAY',
+    );
+    this.#options.log.info(
+      {
+        requestId: caller.requestId,
+        by: actor.userId,
+        kid: rotation.kid,
+        activatesAt: rotation.activatesAt,
+        started: rotation.started,
+      },
+      'signing key rotation requested',
+    );
+    return true;
   }
 
   async me(caller: Caller): Promise<UserView> {
     if (!caller.identity) throw unauthenticated();
-    const user = await this.#orm.em.fork().findOne(User, { id: caller.identity.userId });
+    const user = await this.#options.orm.em.fork().findOne(User, { id: caller.identity.userId });
     if (!user) throw unauthenticated('This account no longer exists');
     return view(user);
   }
 
-  /** A user as seen from another subgraph's entity: yourself, or staff of your own practice. */
+  /** A user as seen from another subgraph's entity: yourself, staff of your own practice, or, for ADMIN, anyone. */
   async userById(caller: Caller, id: string): Promise<UserView> {
     if (caller.identity?.userId === id) return this.me(caller);
-    const actor = assertCan(caller, 'staff:read');
-    const cabinetId = requireCabinet(actor);
-    const user = await this.#orm.em.fork().findOne(User, { id, cabinetId });
+    const { auditor } = this.#options;
+    const target: AuditTarget = { action: 'staff:read', entity: 'User', entityId: id };
+    const actor = await auditor.authorize(caller, 'staff:read', target);
+    let cabinetId: string | null = null;
+    try {
+      if (actor.role !== 'ADMIN') cabinetId = requireCabinet(actor);
+    } catch (error) {
+      await auditor.denied(caller, target, error as DomainError);
+      throw error;
+    }
+    const user = isUuid(id)
+      ? await this.#options.orm.em.fork().findOne(User, cabinetId ? { id, cabinetId } : { id })
+      : null;
     if (!user) throw notFound('User', id);
     return view(user);
   }
 
-  /** Creates the configured first admin when it does not exist yet. Never resets a password. */
-  async ensureAdmin(admin: { email: string; password: string; name: string; cabinetId: string }): Promise<void> {
-    const em = this.#orm.em.fork();
+  /** Creates the configured first admin (a platform account, no practice) when missing. Never resets a password. */
+  async ensureAdmin(admin: { email: string; password: string; name: string }): Promise<void> {
+    const em = this.#options.orm.em.fork();
     const email = normalizeEmail(admin.email);
     if (await em.findOne(User, { email })) return;
-    const now = new Date();
+    const now = this.#clock();
     em.create(User, {
       id: randomUUID(),
       email,
       name: admin.name,
       role: 'ADMIN',
-      cabinetId: admin.cabinetId,
+      cabinetId: null,
+      patientId: null,
       passwordHash: await hashPassword(admin.password),
       active: true,
       createdAt: now,
@@ -136,9 +450,45 @@ export class UsersService {
     });
     try {
       await em.flush();
-      this.#log.info({ email }, 'first admin account created');
+      this.#options.log.info({ email }, 'first admin account created');
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
     }
+  }
+
+  /** Deletes what can no longer count: old login attempts, sessions ended more than a day ago. */
+  async purgeExpired(): Promise<{ attempts: number; sessions: number }> {
+    const attempts = await this.#options.throttle.purge();
+    const dayAgo = new Date(this.#clock().getTime() - 86400 * 1000);
+    const sessions = await this.#options.orm.em.fork().nativeDelete(AuthSession, {
+      $or: [{ expiresAt: { $lt: dayAgo } }, { revokedAt: { $lt: dayAgo } }],
+    });
+    return { attempts, sessions };
+  }
+
+  async #authenticated(caller: Caller, target: AuditTarget): Promise<Identity> {
+    if (caller.identity) return caller.identity;
+    const error = unauthenticated();
+    await this.#options.auditor.denied(caller, target, error);
+    throw error;
+  }
+
+  async #payload(
+    identity: Identity,
+    sessionId: string,
+    refreshToken: string,
+    refreshExpiresAt: Date,
+    now: Date,
+    user: UserRecord,
+  ): Promise<AuthPayload> {
+    const { keys, tokens } = this.#options;
+    return {
+      accessToken: await issueAccessToken(keys.signingKey(), tokens, identity, sessionId),
+      tokenType: 'Bearer',
+      expiresIn: tokens.ttlSeconds,
+      refreshToken,
+      refreshExpiresIn: secondsUntil(refreshExpiresAt, now),
+      user: view(user),
+    };
   }
 }

@@ -7,7 +7,8 @@ export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 /** Who a notification is for: one user, or the staff of its practice. */
 export const AUDIENCES = ['USER', 'STAFF'] as const;
 export type Audience = (typeof AUDIENCES)[number];
-const STAFF_ROLES: readonly Role[] = ['ADMIN', 'DOCTOR', 'SECRETARY'];
+// Practice staff; ADMIN runs the platform and is not the staff of any practice.
+const STAFF_ROLES: readonly Role[] = ['DOCTOR', 'SECRETARY'];
 
 export interface NotificationDraft {
   cabinetId: string;

@@ -1,5 +1,6 @@
 import type { NamedMigration } from '@cabinet/platform/database';
 import { inboxMigration } from '@cabinet/platform/inbox';
+import { outboxMigration } from '@cabinet/platform/outbox';
 import { Migration } from '@mikro-orm/migrations';
 
 class CreateNotification extends Migration {
@@ -35,4 +36,5 @@ class CreateNotification extends Migration {
 export const migrations: NamedMigration[] = [
   inboxMigration,
   { name: 'notifications_0001_notification', class: CreateNotification },
+  outboxMigration,
 ];

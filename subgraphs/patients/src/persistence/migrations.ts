@@ -23,4 +23,27 @@ class CreatePatient extends Migration {
   }
 }
 
-export const migrations: NamedMigration[] = [outboxMigration, { name: 'patients_0001_patient', class: CreatePatient }];
+class CreatePatientNationalId extends Migration {
+  override up(): void {
+    this.addSql(`create table patient_national_id (
+      id uuid primary key,
+      patient_id uuid not null references patient (id),
+      cabinet_id uuid not null,
+      type text not null check (type in ('NIR', 'INS', 'CIN', 'PASSPORT')),
+      value_encrypted text not null check (value_encrypted like 'v1.%'),
+      blind_index text not null,
+      created_at timestamptz not null default now(),
+      constraint national_id_unique_in_practice unique (cabinet_id, type, blind_index)
+    )`);
+    this.addSql('create index patient_national_id_patient on patient_national_id (patient_id)');
+  }
+  override down(): void {
+    this.addSql('drop table patient_national_id');
+  }
+}
+
+export const migrations: NamedMigration[] = [
+  outboxMigration,
+  { name: 'patients_0001_patient', class: CreatePatient },
+  { name: 'patients_0002_national_id', class: CreatePatientNationalId },
+];

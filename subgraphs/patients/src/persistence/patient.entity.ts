@@ -1,4 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
+import { NATIONAL_ID_TYPES } from '../domain/national-id.ts';
 import { SEXES } from '../domain/patient.ts';
 
 export const Patient = defineEntity({
@@ -18,3 +19,19 @@ export const Patient = defineEntity({
   },
 });
 export type PatientRecord = InstanceType<typeof Patient.class>;
+
+/** A national identifier: only its ciphertext and a keyed blind index are stored. */
+export const PatientNationalId = defineEntity({
+  name: 'PatientNationalId',
+  tableName: 'patient_national_id',
+  properties: {
+    id: p.uuid().primary(),
+    patientId: p.uuid(),
+    cabinetId: p.uuid(),
+    type: p.enum(NATIONAL_ID_TYPES),
+    valueEncrypted: p.text(),
+    blindIndex: p.string(),
+    createdAt: p.datetime(),
+  },
+});
+export type PatientNationalIdRecord = InstanceType<typeof PatientNationalId.class>;

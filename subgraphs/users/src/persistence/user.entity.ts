@@ -9,7 +9,10 @@ export const User = defineEntity({
     email: p.string(),
     name: p.string(),
     role: p.enum(ROLES),
+    /** The practice; null for ADMIN (a platform account). */
     cabinetId: p.uuid().nullable(),
+    /** For a PATIENT account, its patient file in the patients subgraph; null otherwise. */
+    patientId: p.uuid().nullable(),
     passwordHash: p.string().hidden().lazy(),
     active: p.boolean(),
     createdAt: p.datetime(),
