@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gql, login, STAFF_PASSWORD, staffMember, subscribe, waitFor } from '../support/client.ts';
 import { type DedicatedBroker, dedicatedBroker } from '../support/kafka.ts';
-import { startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
+import { exitWhenIdle, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
 // Nothing is lost when the broker is down: the outbox keeps the event until the broker returns,
 // and the consumer's inbox makes its redelivery harmless.
@@ -19,6 +19,7 @@ before(async () => {
 after(async () => {
   await system?.stop();
   await broker?.destroy();
+  exitWhenIdle();
 });
 
 test('Kafka stopped, a patient registered, Kafka started again: the notification arrives, exactly once', async () => {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { gql, login, staffMember, waitFor } from '../support/client.ts';
-import { POSTGRES_URL, startTestSystem, TEST_DB_PREFIX, type TestSystem, uniqueEmail } from '../support/system.ts';
+import {
+  exitWhenIdle,
+  POSTGRES_URL,
+  startTestSystem,
+  TEST_DB_PREFIX,
+  type TestSystem,
+  uniqueEmail,
+} from '../support/system.ts';
 
 // Need to know, through the router: each role sees what its work needs, nothing else, and every
 // access, allowed or refused, reaches the audit trail.
@@ -27,6 +34,7 @@ before(async () => {
 });
 after(async () => {
   await system?.stop();
+  exitWhenIdle();
 });
 
 const nirBody = '2690499350011';

@@ -4,7 +4,14 @@ import { after, before, test } from 'node:test';
 import { signCallerToken } from '@cabinet/platform/caller-token';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import { gql, login, staffMember, subscribe } from '../support/client.ts';
-import { JWT_AUDIENCE, JWT_ISSUER, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
+import {
+  exitWhenIdle,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  startTestSystem,
+  type TestSystem,
+  uniqueEmail,
+} from '../support/system.ts';
 
 let system: TestSystem;
 let adminToken: string;
@@ -17,6 +24,7 @@ before(async () => {
 });
 after(async () => {
   await system?.stop();
+  exitWhenIdle();
 });
 
 const ME = '{ me { id role } }';

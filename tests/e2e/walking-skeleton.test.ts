@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { gql, login, staffMember, subscribe } from '../support/client.ts';
-import { startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
+import { exitWhenIdle, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
 // End to end, through the router only, on the real PostgreSQL and the real Kafka broker.
 let system: TestSystem;
@@ -10,6 +10,7 @@ before(async () => {
 });
 after(async () => {
   await system?.stop();
+  exitWhenIdle();
 });
 
 const REGISTER = `mutation Register($input: RegisterPatientInput!) {

@@ -49,3 +49,12 @@ export async function startTestSystem(overrides: Partial<SystemOptions> = {}): P
   });
   return { ...system, signingKey: privateKey, routerSecret, admin };
 }
+
+/**
+ * Called at the very end of a test file's last `after` hook. Kafka clients can keep a retry timer
+ * armed for a while after a broker went away, which keeps the file's process alive; if anything
+ * still holds it 10 s after every test and hook has finished (and reported), exit.
+ */
+export function exitWhenIdle(): void {
+  setTimeout(() => process.exit(), 10_000).unref();
+}

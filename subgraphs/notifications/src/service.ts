@@ -80,7 +80,10 @@ export class NotificationsService {
     caller: Caller,
     args: { unreadOnly?: boolean | null; limit?: number | null },
   ): Promise<NotificationView[]> {
-    const identity = assertCan(caller, 'notification:read');
+    const identity = await this.#auditor.authorize(caller, 'notification:read', {
+      action: 'notification:read',
+      entity: 'Notification',
+    });
     const limit = args.limit ?? 20;
     if (limit < 1 || limit > 100) throw badUserInput('limit must be between 1 and 100', 'limit');
     const em = this.#orm.em.fork();
@@ -93,6 +96,18 @@ export class NotificationsService {
       Notification,
       args.unreadOnly ? { ...visibleTo(identity), id: { $nin: [...readIds] } } : visibleTo(identity),
       { orderBy: { createdAt: 'desc', id: 'desc' }, limit },
+    );
+    // A notification names its patient: reading it is a read of patient identity, and is traced.
+    await this.#auditor.recordAllNow(
+      caller,
+      notifications
+        .filter((notification) => notification.patientId)
+        .map((notification) => ({
+          action: 'notification:read',
+          entity: 'Notification',
+          entityId: notification.id,
+          patientId: notification.patientId ?? null,
+        })),
     );
     return notifications.map((notification) => view(notification, readIds.has(notification.id)));
   }

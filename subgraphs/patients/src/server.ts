@@ -8,7 +8,9 @@ import { createLogger } from '@cabinet/platform/logger';
 import { OutboxEvent, OutboxRelay } from '@cabinet/platform/outbox';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
+import { AllergiesService } from './allergy-service.ts';
 import type { PatientsConfig } from './config.ts';
+import { Allergy } from './persistence/allergy.entity.ts';
 import { migrations } from './persistence/migrations.ts';
 import { Patient, PatientNationalId } from './persistence/patient.entity.ts';
 import { createResolvers } from './resolvers.ts';
@@ -21,7 +23,7 @@ export async function startPatientsService(config: PatientsConfig): Promise<Runn
   const log = createLogger('patients', config.LOG_LEVEL);
   const orm = await openDatabase({
     url: config.DATABASE_URL,
-    entities: [Patient, PatientNationalId, OutboxEvent],
+    entities: [Patient, PatientNationalId, Allergy, OutboxEvent],
     migrations,
   });
   const kafka = createKafka('patients', config.KAFKA_BROKERS, log);
@@ -30,18 +32,20 @@ export async function startPatientsService(config: PatientsConfig): Promise<Runn
   const producer = new ReconnectingProducer(kafka, [topic, auditTopic]);
   const relay = new OutboxRelay({ orm, producer, log });
   relay.start();
+  const auditor = new Auditor({ service: 'patients', orm, topic: auditTopic, onRecorded: () => relay.nudge() });
   const patients = new PatientsService({
     orm,
     log,
     topic,
-    auditor: new Auditor({ service: 'patients', orm, topic: auditTopic, onRecorded: () => relay.nudge() }),
+    auditor,
     cipher: new FieldCipher(config.DATA_ENCRYPTION_KEY),
     onEventsRecorded: () => relay.nudge(),
   });
+  const allergies = new AllergiesService({ orm, log, auditor, onEventsRecorded: () => relay.nudge() });
   const server = await startSubgraph({
     name: 'patients',
     typeDefs,
-    resolvers: createResolvers(patients),
+    resolvers: createResolvers(patients, allergies),
     host: config.HOST,
     port: config.PORT,
     routerSecret: config.ROUTER_SECRET,

@@ -7,7 +7,13 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeProtectedHeader, SignJWT } from 'jose';
 import { gql } from '../../../tests/support/client.ts';
-import { JWT_AUDIENCE, JWT_ISSUER, startTestSystem, type TestSystem } from '../../../tests/support/system.ts';
+import {
+  exitWhenIdle,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  startTestSystem,
+  type TestSystem,
+} from '../../../tests/support/system.ts';
 
 const PUBLICATION_DELAY_SECONDS = 6;
 const LOAD_SECONDS = 15;
@@ -22,6 +28,7 @@ before(async () => {
 });
 after(async () => {
   await system?.stop();
+  exitWhenIdle();
 });
 
 const LOGIN = `mutation Login($email: String!, $password: String!) {
