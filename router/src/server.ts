@@ -147,6 +147,27 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
     express.json({ limit: config.MAX_BODY_BYTES }),
     async (req: Request, res: Response, next: NextFunction) => {
       const token = bearerToken(req.header('authorization'));
+      // PostgreSQL text cannot hold NUL: refuse it here, clearly, rather than fail deep inside a subgraph.
+      if (req.body && JSON.stringify(req.body).includes('\\u0000')) {
+        decisions.denied({
+          requestId: res.locals.requestId,
+          clientAddress: req.socket.remoteAddress ?? null,
+          subject: null,
+          claims: {},
+          reason: 'Text must not contain NUL characters',
+          operationName: null,
+          fields: [],
+        });
+        res.status(400).json({
+          errors: [
+            {
+              message: 'Text must not contain NUL characters',
+              extensions: { code: 'BAD_USER_INPUT', requestId: res.locals.requestId },
+            },
+          ],
+        });
+        return;
+      }
       let auth: Authentication | null = null;
       if (token) {
         auth = await authenticate(token);
@@ -203,6 +224,16 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
           ? 'Bad request'
           : 'Internal server error';
     if (status >= 500) log.error({ err: error, requestId: res.locals.requestId }, 'request failed');
+    else
+      decisions.denied({
+        requestId: res.locals.requestId,
+        clientAddress: _req.socket.remoteAddress ?? null,
+        subject: null,
+        claims: {},
+        reason: message,
+        operationName: null,
+        fields: [],
+      });
     res.status(status).json({
       errors: [
         {

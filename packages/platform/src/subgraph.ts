@@ -155,6 +155,13 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningSe
         return;
       }
       res.locals.caller = caller;
+      // Second lock behind the router's: PostgreSQL text cannot hold NUL.
+      if (req.body && JSON.stringify(req.body).includes('\\u0000')) {
+        res.status(400).json({
+          errors: [{ message: 'Text must not contain NUL characters', extensions: { code: 'BAD_USER_INPUT' } }],
+        });
+        return;
+      }
       next();
     },
     expressMiddleware(apollo, {
