@@ -1,0 +1,37 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph';
+import type { RequestContext } from '@cabinet/platform/subgraph';
+import type { AppointmentsService, AppointmentView } from './service.ts';
+
+/** Thin: arguments in, the service's views out; the stubs carry only ids for other subgraphs. */
+export function createResolvers(appointments: AppointmentsService): GraphQLResolverMap<RequestContext> {
+  return {
+    Query: {
+      availableSlots: (_root, args, { caller }) => appointments.availableSlots(caller, args),
+      appointment: (_root, { id }, { caller }) => appointments.byId(caller, id),
+      appointments: (_root, args, { caller }) => appointments.list(caller, args),
+      appointmentTypes: (_root, { cabinetId }, { caller }) => appointments.appointmentTypes(caller, cabinetId),
+      weeklyAvailability: (_root, { practitionerId, cabinetId }, { caller }) =>
+        appointments.weeklyAvailability(caller, practitionerId, cabinetId),
+      availabilityExceptions: (_root, { practitionerId, cabinetId }, { caller }) =>
+        appointments.availabilityExceptions(caller, practitionerId, cabinetId),
+    },
+    Mutation: {
+      bookAppointment: (_root, { input, overbook }, { caller }) => appointments.book(caller, input, overbook === true),
+      confirmAppointment: (_root, { id }, { caller }) => appointments.confirm(caller, id),
+      cancelAppointment: (_root, { id, reason }, { caller }) => appointments.cancel(caller, id, reason),
+      markNoShow: (_root, { id }, { caller }) => appointments.markNoShow(caller, id),
+      rescheduleAppointment: (_root, { id, startsAt }, { caller }) => appointments.reschedule(caller, id, startsAt),
+      setWeeklyAvailability: (_root, { input }, { caller }) => appointments.setWeeklyAvailability(caller, input),
+      addAvailabilityException: (_root, { input }, { caller }) => appointments.addAvailabilityException(caller, input),
+      createAppointmentType: (_root, { input }, { caller }) => appointments.createAppointmentType(caller, input),
+    },
+    Appointment: {
+      __resolveReference: ({ id }: { id: string }, { caller }: RequestContext) => appointments.byId(caller, id),
+      patient: (appointment: AppointmentView) => ({ __typename: 'Patient', id: appointment.patientId }),
+      practitioner: (appointment: AppointmentView) => ({
+        __typename: 'Practitioner',
+        userId: appointment.practitionerId,
+      }),
+    },
+  };
+}

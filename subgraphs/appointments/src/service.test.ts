@@ -1,0 +1,401 @@
+// Integration: the appointments service on the real PostgreSQL test database. Every test works
+// in a practice and with a practitioner of its own (random ids), so runs side by side never
+// see each other's appointments.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { Auditor } from '@cabinet/platform/audit';
+import { type MikroORM, openDatabase, sql } from '@cabinet/platform/database';
+import { DomainError, type ErrorCode } from '@cabinet/platform/errors';
+import { ACCESS_AUDITED, type AccessAudited } from '@cabinet/platform/events';
+import type { Caller, Role } from '@cabinet/platform/identity';
+import { createLogger } from '@cabinet/platform/logger';
+import { OutboxEvent } from '@cabinet/platform/outbox';
+import { execute, parse } from 'graphql';
+import { addDays, localDateOf, zonedToUtc } from './domain/time.ts';
+import { APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, APPOINTMENT_RESCHEDULED } from './events.ts';
+import { ENTITIES } from './persistence/entities.ts';
+import { migrations } from './persistence/migrations.ts';
+import { createResolvers } from './resolvers.ts';
+import { typeDefs } from './server.ts';
+import { AGENDA_TAKEN, AppointmentsService } from './service.ts';
+
+const POSTGRES_URL = (process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432').replace(/\/$/, '');
+const DATABASE_URL = `${POSTGRES_URL}/${process.env.DB_PREFIX ?? 'cabinet'}_test_appointments`;
+const PARIS = 'Europe/Paris';
+const log = createLogger('test', 'silent');
+
+let orm: MikroORM;
+let auditor: Auditor;
+let service: AppointmentsService;
+const topic = `test-${randomUUID()}.appointments`;
+
+before(async () => {
+  orm = await openDatabase({ url: DATABASE_URL, entities: [...ENTITIES, OutboxEvent], migrations });
+  // Audit records and events go to the outbox under topics of this run; no relay publishes them.
+  auditor = new Auditor({ service: 'appointments', orm, topic: `test-${randomUUID()}.audit`, onRecorded: () => {} });
+  service = new AppointmentsService({ orm, log, topic, auditor, onEventsRecorded: () => {} });
+});
+after(async () => {
+  await orm?.close(true);
+});
+
+const as = (role: Role, cabinetId: string | null, userId: string = randomUUID()): Caller => ({
+  requestId: randomUUID(),
+  clientAddress: '2001:db8::1',
+  identity: { userId, role, cabinetId, patientId: role === 'PATIENT' ? randomUUID() : null },
+});
+
+/** A local date `days` days from today in Paris. */
+const inDays = (days: number): string => addDays(localDateOf(new Date(), PARIS), days);
+/** An ISO instant for a local date and time in Paris. */
+const paris = (date: string, time: string): string => zonedToUtc(date, time, PARIS).toISOString();
+
+/** A practice with a doctor (the practitioner, open every day 08:00–12:00 and 14:00–19:00), a secretary and a type. */
+async function practice(durationMinutes = 30) {
+  const cabinetId = randomUUID();
+  const doctor = as('DOCTOR', cabinetId);
+  const secretary = as('SECRETARY', cabinetId);
+  const practitionerId = doctor.identity?.userId as string;
+  const type = await service.createAppointmentType(secretary, { cabinetId, label: 'Consultation', durationMinutes });
+  const days = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
+  await service.setWeeklyAvailability(secretary, {
+    practitionerId,
+    cabinetId,
+    timeZone: PARIS,
+    rules: days.flatMap((weekday) => [
+      { weekday, startTime: '08:00', endTime: '12:00' },
+      { weekday, startTime: '14:00', endTime: '19:00' },
+    ]),
+  });
+  const booking = (startsAt: string, patientId: string = randomUUID()) => ({
+    patientId,
+    practitionerId,
+    cabinetId,
+    appointmentTypeId: type.id,
+    startsAt,
+  });
+  return { cabinetId, doctor, secretary, practitionerId, type, booking };
+}
+
+const fails = (code: ErrorCode, message?: string | RegExp) => (error: unknown) => {
+  assert.ok(error instanceof DomainError, String(error));
+  assert.equal(error.code, code, error.message);
+  if (typeof message === 'string') assert.equal(error.message, message);
+  else if (message) assert.match(error.message, message);
+  return true;
+};
+
+async function eventsOf(appointmentId: string): Promise<{ type: string; data: Record<string, unknown> }[]> {
+  const rows = await sql<{ type: string; payload: { data: Record<string, unknown> } }>(
+    orm.em.fork(),
+    `select type, payload from outbox_event where topic = ? and key = ? order by occurred_at, id`,
+    [topic, appointmentId],
+  );
+  return rows.map((row) => ({ type: row.type, data: row.payload.data }));
+}
+
+async function auditOf(entityId: string): Promise<AccessAudited[]> {
+  const rows = await sql<{ payload: { data: AccessAudited } }>(
+    orm.em.fork(),
+    `select payload from outbox_event where type = ? and payload->'data'->>'entityId' = ? order by occurred_at, id`,
+    [ACCESS_AUDITED, entityId],
+  );
+  return rows.map((row) => row.payload.data);
+}
+
+const countIn = async (practitionerId: string, from: string, to: string): Promise<number> => {
+  const [row] = await sql<{ count: string }>(
+    orm.em.fork(),
+    `select count(*) from appointment where practitioner_id = ? and status not in ('CANCELLED', 'NO_SHOW')
+     and period && tstzrange(?::timestamptz, ?::timestamptz)`,
+    [practitionerId, from, to],
+  );
+  return Number(row?.count);
+};
+
+test('a secretary books an appointment: booked, announced, audited, no longer a free slot', async () => {
+  const { cabinetId, secretary, practitionerId, type, booking } = await practice();
+  const day = inDays(10);
+  const patientId = randomUUID();
+  const booked = await service.book(secretary, booking(paris(day, '09:00'), patientId));
+  assert.equal(booked.status, 'BOOKED');
+  assert.equal(booked.startsAt, paris(day, '09:00'));
+  assert.equal(booked.endsAt, paris(day, '09:30'));
+  assert.equal(booked.overbooked, false);
+  assert.equal(booked.appointmentType.label, 'Consultation');
+
+  const events = await eventsOf(booked.id);
+  assert.deepEqual(events, [
+    {
+      type: APPOINTMENT_BOOKED,
+      data: {
+        appointmentId: booked.id,
+        cabinetId,
+        patientId,
+        practitionerId,
+        appointmentTypeId: type.id,
+        startsAt: booked.startsAt,
+        endsAt: booked.endsAt,
+        status: 'BOOKED',
+        overbooked: false,
+      },
+    },
+  ]);
+  const audit = await auditOf(booked.id);
+  assert.deepEqual(
+    audit.map((record) => [record.action, record.outcome, record.patientId, record.userId]),
+    [['bookAppointment', 'ALLOWED', patientId, secretary.identity?.userId]],
+  );
+
+  const slots = await service.availableSlots(secretary, {
+    practitionerId,
+    cabinetId,
+    appointmentTypeId: type.id,
+    from: paris(day, '08:00'),
+    to: paris(day, '10:00'),
+  });
+  assert.deepEqual(
+    slots.map((slot) => slot.startsAt),
+    [paris(day, '08:00'), paris(day, '08:30'), paris(day, '09:30')],
+  );
+  const listed = await service.list(secretary, { cabinetId, from: paris(day, '00:00'), to: paris(day, '24:00') });
+  assert.deepEqual(
+    listed.map((appointment) => appointment.id),
+    [booked.id],
+  );
+  assert.deepEqual(await service.byId(secretary, booked.id), booked);
+});
+
+test('an overlapping booking is a readable CONFLICT, and the database keeps one', async () => {
+  const { secretary, practitionerId, booking } = await practice();
+  const day = inDays(11);
+  await service.book(secretary, booking(paris(day, '10:00')));
+  await assert.rejects(service.book(secretary, booking(paris(day, '10:15'))), fails('CONFLICT', AGENDA_TAKEN));
+  await assert.rejects(service.book(secretary, booking(paris(day, '09:45'))), fails('CONFLICT', AGENDA_TAKEN));
+  // Back to back is no overlap.
+  await service.book(secretary, booking(paris(day, '10:30')));
+  assert.equal(await countIn(practitionerId, paris(day, '00:00'), paris(day, '24:00')), 2);
+});
+
+test('cancelling frees the slot; cancelling twice is a CONFLICT', async () => {
+  const { secretary, booking } = await practice();
+  const day = inDays(12);
+  const first = await service.book(secretary, booking(paris(day, '15:00')));
+  const cancelled = await service.cancel(secretary, first.id, '  Patient indisponible ');
+  assert.equal(cancelled.status, 'CANCELLED');
+  assert.equal(cancelled.cancellationReason, 'Patient indisponible');
+  const again = await service.book(secretary, booking(paris(day, '15:00')));
+  assert.equal(again.status, 'BOOKED');
+  await assert.rejects(
+    service.cancel(secretary, first.id, 'encore'),
+    fails('CONFLICT', 'This appointment is already cancelled'),
+  );
+  await assert.rejects(service.cancel(secretary, again.id, '  '), fails('BAD_USER_INPUT', 'reason must not be empty'));
+  assert.deepEqual(
+    (await eventsOf(first.id)).map((event) => event.type),
+    [APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED],
+  );
+  assert.equal((await eventsOf(first.id))[1]?.data.reason, undefined, 'the reason stays in the subgraph');
+});
+
+test('pending appointments are confirmed once; a no-show needs the appointment to have started', async () => {
+  const { secretary, booking } = await practice();
+  const day = inDays(13);
+  const held = await service.book(secretary, { ...booking(paris(day, '08:00')), pending: true });
+  assert.equal(held.status, 'PENDING');
+  await assert.rejects(service.book(secretary, booking(paris(day, '08:10'))), fails('CONFLICT', AGENDA_TAKEN));
+  assert.equal((await service.confirm(secretary, held.id)).status, 'BOOKED');
+  await assert.rejects(service.confirm(secretary, held.id), fails('CONFLICT', 'This appointment is already booked'));
+  await assert.rejects(service.markNoShow(secretary, held.id), fails('BAD_USER_INPUT', /not started yet/));
+  const later = new AppointmentsService({
+    orm,
+    log,
+    topic,
+    auditor,
+    onEventsRecorded: () => {},
+    clock: () => new Date(Date.now() + 20 * 86_400_000),
+  });
+  assert.equal((await later.markNoShow(secretary, held.id)).status, 'NO_SHOW');
+  await assert.rejects(
+    later.cancel(secretary, held.id, 'trop tard'),
+    fails('CONFLICT', 'An appointment that is marked as a no-show cannot be cancelled'),
+  );
+});
+
+test('rescheduling moves an appointment to another day atomically; a taken time changes nothing', async () => {
+  const { secretary, practitionerId, booking } = await practice();
+  const [day, other] = [inDays(14), inDays(15)];
+  const appointment = await service.book(secretary, booking(paris(day, '11:00')));
+  const blocker = await service.book(secretary, booking(paris(other, '16:00')));
+  await assert.rejects(
+    service.reschedule(secretary, appointment.id, paris(other, '16:15')),
+    fails('CONFLICT', AGENDA_TAKEN),
+  );
+  assert.equal((await service.byId(secretary, appointment.id)).startsAt, paris(day, '11:00'), 'unchanged');
+  await assert.rejects(
+    service.reschedule(secretary, appointment.id, paris(other, '12:00')),
+    fails('BAD_USER_INPUT', "This time is outside the practitioner's opening hours"),
+  );
+  const moved = await service.reschedule(secretary, appointment.id, paris(other, '16:30'));
+  assert.deepEqual([moved.startsAt, moved.endsAt], [paris(other, '16:30'), paris(other, '17:00')]);
+  // Its former time is free again; a 15-minute overlap with its neighbour is not.
+  await service.book(secretary, booking(paris(day, '11:00')));
+  assert.equal(await countIn(practitionerId, paris(other, '16:00'), paris(other, '17:00')), 2);
+  assert.notEqual(blocker.id, moved.id);
+  const events = await eventsOf(appointment.id);
+  assert.deepEqual(events[1], {
+    type: APPOINTMENT_RESCHEDULED,
+    data: {
+      appointmentId: appointment.id,
+      cabinetId: appointment.cabinetId,
+      patientId: appointment.patientId,
+      practitionerId,
+      previousStartsAt: paris(day, '11:00'),
+      previousEndsAt: paris(day, '11:30'),
+      startsAt: paris(other, '16:30'),
+      endsAt: paris(other, '17:00'),
+    },
+  });
+  await service.cancel(secretary, moved.id, 'Annulé');
+  await assert.rejects(
+    service.reschedule(secretary, moved.id, paris(other, '17:00')),
+    fails('CONFLICT', 'An appointment that is cancelled cannot be rescheduled'),
+  );
+});
+
+test('bookings outside opening hours, on leave, or in the past are refused, readably', async () => {
+  const { cabinetId, secretary, practitionerId, booking } = await practice();
+  const day = inDays(16);
+  await assert.rejects(
+    service.book(secretary, booking(paris(day, '11:45'))),
+    fails('BAD_USER_INPUT', "This time is outside the practitioner's opening hours"),
+  );
+  await assert.rejects(service.book(secretary, booking(paris(day, '20:00'))), fails('BAD_USER_INPUT'));
+  await service.addAvailabilityException(secretary, {
+    practitionerId,
+    cabinetId,
+    startDate: day,
+    endDate: addDays(day, 1),
+    reason: 'Congés',
+  });
+  await assert.rejects(
+    service.book(secretary, booking(paris(day, '09:00'))),
+    fails('BAD_USER_INPUT', `The practitioner is not available on ${day} (leave or closure)`),
+  );
+  await assert.rejects(
+    service.book(secretary, booking(paris(inDays(-1), '09:00'))),
+    fails('BAD_USER_INPUT', 'An appointment cannot start in the past'),
+  );
+  await assert.rejects(service.book(secretary, booking('2030-01-01 09:00')), fails('BAD_USER_INPUT', /ISO 8601/));
+  const other = { ...booking(paris(inDays(20), '09:00')), practitionerId: randomUUID() };
+  await assert.rejects(service.book(secretary, other), fails('BAD_USER_INPUT', /no opening hours/));
+  const slots = await service.availableSlots(secretary, {
+    ...booking(''),
+    from: paris(day, '00:00'),
+    to: paris(addDays(day, 3), '00:00'),
+  });
+  assert.equal(slots[0]?.startsAt, paris(addDays(day, 2), '08:00'), 'none on the days of leave');
+  assert.equal(slots.length, 18);
+});
+
+test("another practice's agenda and appointments are NOT_FOUND", async () => {
+  const { cabinetId, secretary, booking, practitionerId, type } = await practice();
+  const appointment = await service.book(secretary, booking(paris(inDays(17), '09:00')));
+  const outsider = as('SECRETARY', randomUUID());
+  await assert.rejects(service.book(outsider, booking(paris(inDays(17), '10:00'))), fails('NOT_FOUND'));
+  await assert.rejects(service.byId(outsider, appointment.id), fails('NOT_FOUND'));
+  await assert.rejects(service.cancel(outsider, appointment.id, 'x'), fails('NOT_FOUND'));
+  await assert.rejects(
+    service.list(outsider, { cabinetId, from: paris(inDays(17), '00:00'), to: paris(inDays(18), '00:00') }),
+    fails('NOT_FOUND'),
+  );
+  await assert.rejects(
+    service.availableSlots(outsider, {
+      practitionerId,
+      cabinetId,
+      appointmentTypeId: type.id,
+      from: paris(inDays(17), '00:00'),
+      to: paris(inDays(18), '00:00'),
+    }),
+    fails('NOT_FOUND'),
+  );
+  // A type of another practice cannot be used either.
+  const own = as('SECRETARY', outsider.identity?.cabinetId as string);
+  await assert.rejects(
+    service.book(own, { ...booking(paris(inDays(17), '10:00')), cabinetId: own.identity?.cabinetId as string }),
+    fails('NOT_FOUND', `AppointmentType ${type.id} not found`),
+  );
+  const denied = (await auditOf(appointment.id)).filter((record) => record.outcome === 'DENIED');
+  assert.deepEqual(
+    denied.map((record) => [record.action, record.reason, record.patientId]),
+    [
+      ['patient:read', 'NOT_FOUND', appointment.patientId],
+      ['cancelAppointment', 'NOT_FOUND', appointment.patientId],
+    ],
+  );
+});
+
+test('roles: patients and admins are FORBIDDEN; only a doctor may overbook, and it is audited', async () => {
+  const { cabinetId, doctor, secretary, booking } = await practice();
+  const day = inDays(18);
+  await assert.rejects(service.book(as('PATIENT', cabinetId), booking(paris(day, '09:00'))), fails('FORBIDDEN'));
+  await assert.rejects(service.book(as('ADMIN', null), booking(paris(day, '09:00'))), fails('FORBIDDEN'));
+  await assert.rejects(
+    service.createAppointmentType(as('PATIENT', cabinetId), { cabinetId, label: 'x', durationMinutes: 10 }),
+    fails('FORBIDDEN'),
+  );
+  const first = await service.book(secretary, booking(paris(day, '09:00')));
+  await assert.rejects(service.book(secretary, booking(paris(day, '09:00')), true), fails('FORBIDDEN'));
+  const over = await service.book(doctor, booking(paris(day, '09:00')), true);
+  assert.equal(over.overbooked, true);
+  assert.notEqual(over.id, first.id);
+  assert.deepEqual(
+    // Both records are written in the same transaction: their order is not meaningful.
+    (await auditOf(over.id)).map((record) => record.action).sort(),
+    ['bookAppointment', 'overbookAppointment'],
+  );
+});
+
+test('through GraphQL: the resolvers return stubs for the patient and the practitioner', async () => {
+  const { secretary, booking, practitionerId } = await practice();
+  const booked = await service.book(secretary, booking(paris(inDays(19), '09:00')));
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: createResolvers(service) }]);
+  const result = await execute({
+    schema,
+    document: parse(`query($id: ID!) { appointment(id: $id) {
+      id status patient { id } practitioner { userId } appointmentType { durationMinutes } } }`),
+    variableValues: { id: booked.id },
+    contextValue: { caller: secretary, log },
+  });
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  assert.deepEqual(JSON.parse(JSON.stringify(result.data)), {
+    appointment: {
+      id: booked.id,
+      status: 'BOOKED',
+      patient: { id: booked.patientId },
+      practitioner: { userId: practitionerId },
+      appointmentType: { durationMinutes: 30 },
+    },
+  });
+});
+
+test('acceptance: 50 concurrent bookings of overlapping times with one practitioner, exactly one wins', async () => {
+  const { cabinetId, practitionerId, booking } = await practice(30);
+  const day = inDays(21);
+  // 50 secretaries of the practice at once, each starting 0 to 9 minutes after 10:00: all overlap.
+  const attempts = Array.from({ length: 50 }, (_, i) =>
+    service.book(as('SECRETARY', cabinetId), booking(paris(day, `10:0${i % 10}`))),
+  );
+  const started = performance.now();
+  const outcomes = await Promise.allSettled(attempts);
+  const elapsed = performance.now() - started;
+  const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+  const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+  assert.equal(won.length, 1);
+  assert.equal(refused.length, 49);
+  for (const error of refused) fails('CONFLICT', AGENDA_TAKEN)(error);
+  assert.equal(await countIn(practitionerId, paris(day, '00:00'), paris(day, '24:00')), 1);
+  console.log(`# 50 concurrent bookings: 1 booked, 49 CONFLICT in ${elapsed.toFixed(0)} ms`);
+});

@@ -1,0 +1,659 @@
+import { randomUUID } from 'node:crypto';
+import { assertSameCabinet, type Permission } from '@cabinet/platform/access';
+import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
+import type { EntityManager, MikroORM } from '@cabinet/platform/database';
+import { badUserInput, conflict, notFound } from '@cabinet/platform/errors';
+import { envelope } from '@cabinet/platform/events';
+import type { Caller, Identity } from '@cabinet/platform/identity';
+import type { Logger } from '@cabinet/platform/logger';
+import { recordEvent } from '@cabinet/platform/outbox';
+import { DriverException, LockMode } from '@mikro-orm/core';
+import {
+  type AppointmentTypeInput,
+  assertBookable,
+  type ExceptionEntry,
+  type ExceptionInput,
+  freeSlots,
+  type Interval,
+  LIST_RANGE_MAX_DAYS,
+  openings,
+  parseInstant,
+  parseRange,
+  SLOT_RANGE_MAX_DAYS,
+  validateAppointmentType,
+  validateCancellationReason,
+  validateException,
+  validateTimeZone,
+  validateWeeklyRules,
+  WEEKDAYS,
+  type Weekday,
+  type WeeklyRule,
+  type WeeklyRuleInput,
+} from './domain/schedule.ts';
+import { type AppointmentStatus, assertReschedulable, FREEING_STATUSES, transition } from './domain/status.ts';
+import {
+  APPOINTMENT_BOOKED,
+  APPOINTMENT_CANCELLED,
+  APPOINTMENT_RESCHEDULED,
+  type AppointmentBooked,
+  type AppointmentCancelled,
+  type AppointmentRescheduled,
+} from './events.ts';
+import {
+  Appointment,
+  type AppointmentRecord,
+  AppointmentType,
+  type AppointmentTypeRecord,
+  AvailabilityException,
+  type AvailabilityExceptionRecord,
+  AvailabilityRule,
+  type AvailabilityRuleRecord,
+  PractitionerSchedule,
+} from './persistence/entities.ts';
+
+/** Reading agendas: staff of the practice (to become `appointment:read`). */
+export const READ: Permission = 'patient:read';
+/** Booking and managing appointments and opening hours (to become `appointment:write`). */
+export const WRITE: Permission = 'patient:register';
+/** Booking over another appointment: doctors only (to become `appointment:overbook`). */
+export const OVERBOOK: Permission = 'medicalRecord:write';
+
+/** The refusal of a time already taken in the practitioner's agenda. */
+export const AGENDA_TAKEN = "Dr's agenda already has an appointment at that time";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuidOrNull = (value: string | null | undefined): string | null => (value && UUID.test(value) ? value : null);
+const MINUTE = 60_000;
+
+export interface AppointmentTypeView {
+  id: string;
+  cabinetId: string;
+  label: string;
+  durationMinutes: number;
+  selfBookable: boolean;
+  createdAt: string;
+}
+export interface AvailabilityRuleView {
+  id: string;
+  practitionerId: string;
+  cabinetId: string;
+  weekday: Weekday;
+  startTime: string;
+  endTime: string;
+  timeZone: string;
+}
+export interface AvailabilityExceptionView {
+  id: string;
+  practitionerId: string;
+  cabinetId: string;
+  startDate: string;
+  endDate: string;
+  reason: string | null;
+}
+export interface SlotView {
+  startsAt: string;
+  endsAt: string;
+}
+export interface AppointmentView {
+  id: string;
+  cabinetId: string;
+  patientId: string;
+  practitionerId: string;
+  appointmentType: AppointmentTypeView;
+  startsAt: string;
+  endsAt: string;
+  status: AppointmentStatus;
+  cancellationReason: string | null;
+  overbooked: boolean;
+  createdAt: string;
+}
+
+const typeView = (type: AppointmentTypeRecord): AppointmentTypeView => ({
+  id: type.id,
+  cabinetId: type.cabinetId,
+  label: type.label,
+  durationMinutes: type.durationMinutes,
+  selfBookable: type.selfBookable,
+  createdAt: type.createdAt.toISOString(),
+});
+const ruleView = (rule: AvailabilityRuleRecord, timeZone: string): AvailabilityRuleView => ({
+  id: rule.id,
+  practitionerId: rule.practitionerId,
+  cabinetId: rule.cabinetId,
+  weekday: WEEKDAYS[rule.weekday - 1] as Weekday,
+  startTime: rule.startTime,
+  endTime: rule.endTime,
+  timeZone,
+});
+const exceptionView = (exception: AvailabilityExceptionRecord): AvailabilityExceptionView => ({
+  id: exception.id,
+  practitionerId: exception.practitionerId,
+  cabinetId: exception.cabinetId,
+  startDate: exception.startDate,
+  endDate: exception.endDate,
+  reason: exception.reason ?? null,
+});
+const appointmentView = (appointment: AppointmentRecord, type: AppointmentTypeRecord): AppointmentView => ({
+  id: appointment.id,
+  cabinetId: appointment.cabinetId,
+  patientId: appointment.patientId,
+  practitionerId: appointment.practitionerId,
+  appointmentType: typeView(type),
+  startsAt: appointment.startsAt.toISOString(),
+  endsAt: appointment.endsAt.toISOString(),
+  status: appointment.status,
+  cancellationReason: appointment.cancellationReason ?? null,
+  overbooked: appointment.overbooked,
+  createdAt: appointment.createdAt.toISOString(),
+});
+
+/** True for PostgreSQL's refusal of an overlapping appointment (exclusion violation). */
+export const isAgendaConflict = (error: unknown): boolean =>
+  error instanceof DriverException && (error as DriverException & { code?: string }).code === '23P01';
+
+export interface BookAppointmentInput {
+  patientId: string;
+  practitionerId: string;
+  cabinetId: string;
+  appointmentTypeId: string;
+  startsAt: string;
+  /** Hold the time, to be confirmed later (PENDING); BOOKED otherwise. */
+  pending?: boolean | null;
+}
+export interface WeeklyAvailabilityInput {
+  practitionerId: string;
+  cabinetId: string;
+  timeZone: string;
+  rules: WeeklyRuleInput[];
+}
+export interface AvailabilityExceptionInput extends ExceptionInput {
+  practitionerId: string;
+  cabinetId: string;
+}
+export interface SlotsQuery {
+  practitionerId: string;
+  cabinetId: string;
+  from: string;
+  to: string;
+  appointmentTypeId: string;
+}
+export interface AppointmentsQuery {
+  cabinetId: string;
+  from: string;
+  to: string;
+  practitionerId?: string | null;
+}
+
+interface Agenda {
+  timeZone: string;
+  rules: WeeklyRule[];
+  exceptions: ExceptionEntry[];
+}
+
+export interface AppointmentsServiceOptions {
+  orm: MikroORM;
+  log: Logger;
+  /** Full topic name (with any prefix) of appointment events. */
+  topic: string;
+  auditor: Auditor;
+  /** Called after a commit that recorded events, so the relay sends them at once. */
+  onEventsRecorded: () => void;
+  /** Now; the system clock unless a test sets it. */
+  clock?: () => Date;
+}
+
+/**
+ * Appointment types, practitioners' opening hours, and appointments of a practice. Every method
+ * checks the permission first (through the Auditor, which records a refusal), then that the
+ * practice is the caller's own (another practice is NOT_FOUND). Every write is audited in its
+ * transaction; appointment reads are audited per patient. PostgreSQL, not this code, has the last
+ * word on overlapping appointments.
+ */
+export class AppointmentsService {
+  readonly #options: AppointmentsServiceOptions;
+
+  constructor(options: AppointmentsServiceOptions) {
+    this.#options = options;
+  }
+
+  async createAppointmentType(
+    caller: Caller,
+    input: AppointmentTypeInput & { cabinetId: string },
+  ): Promise<AppointmentTypeView> {
+    const target = { action: 'createAppointmentType', entity: 'AppointmentType' };
+    const actor = await this.#options.auditor.authorize(caller, WRITE, target);
+    const cabinetId = await this.#inPractice(caller, actor, input.cabinetId, target);
+    const entry = validateAppointmentType(input);
+    const created = await this.#write(async (em) => {
+      const type = em.create(AppointmentType, {
+        id: randomUUID(),
+        cabinetId,
+        ...entry,
+        createdAt: this.#now(),
+        createdBy: actor.userId,
+      });
+      this.#options.auditor.record(em, caller, { ...target, entityId: type.id });
+      return type;
+    });
+    return typeView(created);
+  }
+
+  async appointmentTypes(caller: Caller, cabinetId: string): Promise<AppointmentTypeView[]> {
+    const target = { action: READ, entity: 'AppointmentType' };
+    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    await this.#inPractice(caller, actor, cabinetId, target);
+    const types = await this.#options.orm.em.fork().find(AppointmentType, { cabinetId }, { orderBy: { label: 'asc' } });
+    return types.map(typeView);
+  }
+
+  /** Replaces a practitioner's whole week of opening hours at a practice, with the practice's time zone. */
+  async setWeeklyAvailability(caller: Caller, input: WeeklyAvailabilityInput): Promise<AvailabilityRuleView[]> {
+    const target = { action: 'setWeeklyAvailability', entity: 'AvailabilityRule' };
+    const actor = await this.#options.auditor.authorize(caller, WRITE, target);
+    const cabinetId = await this.#inPractice(caller, actor, input.cabinetId, target);
+    const practitionerId = this.#uuid(input.practitionerId, 'practitionerId');
+    const timeZone = validateTimeZone(input.timeZone);
+    const rules = validateWeeklyRules(input.rules);
+    const saved = await this.#write(async (em) => {
+      await em.upsert(PractitionerSchedule, {
+        practitionerId,
+        cabinetId,
+        timeZone,
+        updatedAt: this.#now(),
+        updatedBy: actor.userId,
+      });
+      await em.nativeDelete(AvailabilityRule, { practitionerId, cabinetId });
+      const created = rules.map((rule) =>
+        em.create(AvailabilityRule, { id: randomUUID(), practitionerId, cabinetId, ...rule }),
+      );
+      this.#options.auditor.record(em, caller, { ...target, entityId: practitionerId });
+      return created;
+    });
+    return saved.map((rule) => ruleView(rule, timeZone));
+  }
+
+  async weeklyAvailability(caller: Caller, practitionerId: string, cabinetId: string): Promise<AvailabilityRuleView[]> {
+    const target = { action: READ, entity: 'AvailabilityRule' };
+    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    await this.#inPractice(caller, actor, cabinetId, target);
+    const em = this.#options.orm.em.fork();
+    const schedule = uuidOrNull(practitionerId)
+      ? await em.findOne(PractitionerSchedule, { practitionerId, cabinetId })
+      : null;
+    if (!schedule) return [];
+    const rules = await em.find(
+      AvailabilityRule,
+      { practitionerId, cabinetId },
+      { orderBy: { weekday: 'asc', startTime: 'asc' } },
+    );
+    return rules.map((rule) => ruleView(rule, schedule.timeZone));
+  }
+
+  /** Adds whole local days (leave, closure) on which the practitioner takes no appointment. */
+  async addAvailabilityException(
+    caller: Caller,
+    input: AvailabilityExceptionInput,
+  ): Promise<AvailabilityExceptionView> {
+    const target = { action: 'addAvailabilityException', entity: 'AvailabilityException' };
+    const actor = await this.#options.auditor.authorize(caller, WRITE, target);
+    const cabinetId = await this.#inPractice(caller, actor, input.cabinetId, target);
+    const practitionerId = this.#uuid(input.practitionerId, 'practitionerId');
+    const entry = validateException(input);
+    const created = await this.#write(async (em) => {
+      const exception = em.create(AvailabilityException, {
+        id: randomUUID(),
+        practitionerId,
+        cabinetId,
+        ...entry,
+        createdAt: this.#now(),
+        createdBy: actor.userId,
+      });
+      this.#options.auditor.record(em, caller, { ...target, entityId: exception.id });
+      return exception;
+    });
+    return exceptionView(created);
+  }
+
+  async availabilityExceptions(
+    caller: Caller,
+    practitionerId: string,
+    cabinetId: string,
+  ): Promise<AvailabilityExceptionView[]> {
+    const target = { action: READ, entity: 'AvailabilityException' };
+    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    await this.#inPractice(caller, actor, cabinetId, target);
+    if (!uuidOrNull(practitionerId)) return [];
+    const exceptions = await this.#options.orm.em
+      .fork()
+      .find(AvailabilityException, { practitionerId, cabinetId }, { orderBy: { startDate: 'asc' } });
+    return exceptions.map(exceptionView);
+  }
+
+  /** Free slots of an appointment type's length, in the practitioner's opening hours, from now on. */
+  async availableSlots(caller: Caller, query: SlotsQuery): Promise<SlotView[]> {
+    const target = { action: READ, entity: 'Slot' };
+    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    const cabinetId = await this.#inPractice(caller, actor, query.cabinetId, target);
+    const range = parseRange(query.from, query.to, SLOT_RANGE_MAX_DAYS);
+    const em = this.#options.orm.em.fork();
+    const type = await this.#type(em, query.appointmentTypeId, cabinetId);
+    const agenda = uuidOrNull(query.practitionerId) ? await this.#agenda(em, query.practitionerId, cabinetId) : null;
+    if (!agenda) return [];
+    const busy = await this.#busy(em, query.practitionerId, range);
+    const hours = openings(agenda.rules, agenda.exceptions, agenda.timeZone, range);
+    return freeSlots(hours, busy, type.durationMinutes, range, this.#now()).map((slot) => ({
+      startsAt: slot.start.toISOString(),
+      endsAt: slot.end.toISOString(),
+    }));
+  }
+
+  /**
+   * Books an appointment for a patient. Refused with BAD_USER_INPUT in the past or outside the
+   * practitioner's opening hours, with CONFLICT when the time is taken; `overbook` (doctors only,
+   * audited) books over another appointment.
+   */
+  async book(caller: Caller, input: BookAppointmentInput, overbook = false): Promise<AppointmentView> {
+    const { auditor } = this.#options;
+    const target = { action: 'bookAppointment', entity: 'Appointment', patientId: uuidOrNull(input.patientId) };
+    const actor = await auditor.authorize(caller, WRITE, target);
+    if (overbook) await auditor.authorize(caller, OVERBOOK, { ...target, action: 'overbookAppointment' });
+    const cabinetId = await this.#inPractice(caller, actor, input.cabinetId, target);
+    const patientId = this.#uuid(input.patientId, 'patientId');
+    const practitionerId = this.#uuid(input.practitionerId, 'practitionerId');
+    const start = parseInstant(input.startsAt, 'startsAt');
+    const em = this.#options.orm.em.fork();
+    const type = await this.#type(em, input.appointmentTypeId, cabinetId);
+    const period = { start, end: new Date(start.getTime() + type.durationMinutes * MINUTE) };
+    await this.#assertBookable(em, practitionerId, cabinetId, period);
+    const booked = await this.#write(async (tx) => {
+      const now = this.#now();
+      const appointment = tx.create(Appointment, {
+        id: randomUUID(),
+        cabinetId,
+        patientId,
+        practitionerId,
+        appointmentTypeId: type.id,
+        startsAt: period.start,
+        endsAt: period.end,
+        status: input.pending ? 'PENDING' : 'BOOKED',
+        cancellationReason: null,
+        overbooked: overbook,
+        createdAt: now,
+        createdBy: actor.userId,
+        updatedAt: now,
+      });
+      const audited = { ...target, entityId: appointment.id, patientId };
+      auditor.record(tx, caller, audited);
+      if (overbook) auditor.record(tx, caller, { ...audited, action: 'overbookAppointment' });
+      this.#event<AppointmentBooked>(tx, caller, APPOINTMENT_BOOKED, appointment, {
+        appointmentId: appointment.id,
+        cabinetId,
+        patientId,
+        practitionerId,
+        appointmentTypeId: type.id,
+        startsAt: period.start.toISOString(),
+        endsAt: period.end.toISOString(),
+        status: appointment.status,
+        overbooked: overbook,
+      });
+      return appointment;
+    });
+    this.#options.log.info(
+      { requestId: caller.requestId, appointmentId: booked.id, cabinetId, practitionerId, overbook },
+      'appointment booked',
+    );
+    return appointmentView(booked, type);
+  }
+
+  /** One appointment of the caller's practice; NOT_FOUND for an unknown id or another practice's. */
+  async byId(caller: Caller, id: string): Promise<AppointmentView> {
+    const target = { action: READ, entity: 'Appointment', entityId: uuidOrNull(id) };
+    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    const em = this.#options.orm.em.fork();
+    const appointment = await this.#own(em, caller, actor, id, target);
+    const [view] = await this.#views(em, [appointment]);
+    await this.#options.auditor.recordNow(caller, { ...target, patientId: appointment.patientId });
+    return view as AppointmentView;
+  }
+
+  /** The practice's appointments that overlap `from`..`to` (at most 92 days), by start time. */
+  async list(caller: Caller, query: AppointmentsQuery): Promise<AppointmentView[]> {
+    const target = { action: READ, entity: 'Appointment' };
+    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    const cabinetId = await this.#inPractice(caller, actor, query.cabinetId, target);
+    const range = parseRange(query.from, query.to, LIST_RANGE_MAX_DAYS);
+    if (query.practitionerId && !uuidOrNull(query.practitionerId)) return [];
+    const em = this.#options.orm.em.fork();
+    const appointments = await em.find(
+      Appointment,
+      {
+        cabinetId,
+        startsAt: { $lt: range.end },
+        endsAt: { $gt: range.start },
+        ...(query.practitionerId ? { practitionerId: query.practitionerId } : {}),
+      },
+      { orderBy: { startsAt: 'asc', id: 'asc' } },
+    );
+    const views = await this.#views(em, appointments);
+    await this.#options.auditor.recordAllNow(
+      caller,
+      appointments.map((appointment) => ({ ...target, entityId: appointment.id, patientId: appointment.patientId })),
+    );
+    return views;
+  }
+
+  /** PENDING → BOOKED. */
+  confirm(caller: Caller, id: string): Promise<AppointmentView> {
+    return this.#changeStatus(caller, id, 'confirmAppointment', (appointment) => {
+      appointment.status = transition(appointment.status, 'BOOKED');
+    });
+  }
+
+  /** Cancels an appointment, giving the reason; its time is free again. Twice is a CONFLICT. */
+  cancel(caller: Caller, id: string, reason: string): Promise<AppointmentView> {
+    return this.#changeStatus(
+      caller,
+      id,
+      'cancelAppointment',
+      (appointment) => {
+        appointment.status = transition(appointment.status, 'CANCELLED');
+        appointment.cancellationReason = validateCancellationReason(reason);
+      },
+      (appointment): [string, AppointmentCancelled] => [
+        APPOINTMENT_CANCELLED,
+        {
+          appointmentId: appointment.id,
+          cabinetId: appointment.cabinetId,
+          patientId: appointment.patientId,
+          practitionerId: appointment.practitionerId,
+          startsAt: appointment.startsAt.toISOString(),
+          endsAt: appointment.endsAt.toISOString(),
+        },
+      ],
+    );
+  }
+
+  /** BOOKED → NO_SHOW, once the appointment has started; its time is free again. */
+  markNoShow(caller: Caller, id: string): Promise<AppointmentView> {
+    return this.#changeStatus(caller, id, 'markNoShow', (appointment) => {
+      const status = transition(appointment.status, 'NO_SHOW');
+      if (appointment.startsAt > this.#now()) {
+        throw badUserInput('An appointment that has not started yet cannot be marked as a no-show', 'id');
+      }
+      appointment.status = status;
+    });
+  }
+
+  /**
+   * Moves a PENDING or BOOKED appointment to another time (another day too), with the rules of a
+   * booking, in one transaction: either it moves, or nothing changes. The previous time is free.
+   */
+  async reschedule(caller: Caller, id: string, startsAt: string): Promise<AppointmentView> {
+    const start = parseInstant(startsAt, 'startsAt');
+    let previous: Interval | null = null;
+    return this.#changeStatus(
+      caller,
+      id,
+      'rescheduleAppointment',
+      async (appointment, em) => {
+        assertReschedulable(appointment.status);
+        previous = { start: appointment.startsAt, end: appointment.endsAt };
+        const period = { start, end: new Date(start.getTime() + (previous.end.getTime() - previous.start.getTime())) };
+        await this.#assertBookable(em, appointment.practitionerId, appointment.cabinetId, period);
+        appointment.startsAt = period.start;
+        appointment.endsAt = period.end;
+        // Rescheduled by the ordinary rules: the new time must be free.
+        appointment.overbooked = false;
+      },
+      (appointment): [string, AppointmentRescheduled] => [
+        APPOINTMENT_RESCHEDULED,
+        {
+          appointmentId: appointment.id,
+          cabinetId: appointment.cabinetId,
+          patientId: appointment.patientId,
+          practitionerId: appointment.practitionerId,
+          previousStartsAt: previous?.start.toISOString() ?? '',
+          previousEndsAt: previous?.end.toISOString() ?? '',
+          startsAt: appointment.startsAt.toISOString(),
+          endsAt: appointment.endsAt.toISOString(),
+        },
+      ],
+    );
+  }
+
+  /**
+   * A change of one appointment, in one transaction: permission, practice, the row locked (so
+   * concurrent changes of one appointment take turns and each sees the other's result), the
+   * change, its audit record and its event.
+   */
+  async #changeStatus(
+    caller: Caller,
+    id: string,
+    action: string,
+    change: (appointment: AppointmentRecord, em: EntityManager) => void | Promise<void>,
+    event?: (appointment: AppointmentRecord) => [string, unknown],
+  ): Promise<AppointmentView> {
+    const target = { action, entity: 'Appointment', entityId: uuidOrNull(id) };
+    const actor = await this.#options.auditor.authorize(caller, WRITE, target);
+    await this.#own(this.#options.orm.em.fork(), caller, actor, id, target);
+    const changed = await this.#write(async (em) => {
+      const appointment = await em.findOneOrFail(Appointment, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      await change(appointment, em);
+      appointment.updatedAt = this.#now();
+      this.#options.auditor.record(em, caller, { ...target, patientId: appointment.patientId });
+      if (event) {
+        const [type, data] = event(appointment);
+        this.#event(em, caller, type, appointment, data);
+      }
+      return appointment;
+    });
+    this.#options.log.info(
+      { requestId: caller.requestId, appointmentId: id, cabinetId: changed.cabinetId, status: changed.status },
+      action,
+    );
+    const [view] = await this.#views(this.#options.orm.em.fork(), [changed]);
+    return view as AppointmentView;
+  }
+
+  /** Runs a write transaction; the exclusion constraint's refusal becomes a readable CONFLICT. */
+  async #write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await this.#options.orm.em.fork().transactional(work);
+    } catch (error) {
+      if (isAgendaConflict(error)) throw conflict(AGENDA_TAKEN);
+      throw error;
+    }
+    this.#options.onEventsRecorded();
+    return result;
+  }
+
+  #event<T>(em: EntityManager, caller: Caller, type: string, appointment: AppointmentRecord, data: T): void {
+    const event = envelope('appointments', type, appointment.cabinetId, caller, data);
+    recordEvent(em, this.#options.topic, appointment.id, event);
+  }
+
+  /** The caller's practice when it is `cabinetId`; another practice (or none) is NOT_FOUND, and audited. */
+  async #inPractice(caller: Caller, actor: Identity, cabinetId: string, target: AuditTarget): Promise<string> {
+    if (actor.cabinetId && actor.cabinetId === cabinetId) return cabinetId;
+    const error = notFound('Cabinet', cabinetId);
+    await this.#options.auditor.denied(caller, target, error);
+    throw error;
+  }
+
+  /** An appointment of the caller's practice; NOT_FOUND otherwise (audited, naming its patient). */
+  async #own(
+    em: EntityManager,
+    caller: Caller,
+    actor: Identity,
+    id: string,
+    target: AuditTarget,
+  ): Promise<AppointmentRecord> {
+    const found = uuidOrNull(id) ? await em.findOne(Appointment, { id }) : null;
+    try {
+      if (!actor.cabinetId) throw notFound('Appointment', id);
+      return assertSameCabinet(actor, 'Appointment', id, found);
+    } catch (error) {
+      await this.#options.auditor.denied(caller, { ...target, patientId: found?.patientId ?? null }, error);
+      throw error;
+    }
+  }
+
+  #uuid(value: string, field: string): string {
+    if (!uuidOrNull(value)) throw badUserInput(`${field} must be a UUID`, field);
+    return value;
+  }
+
+  async #type(em: EntityManager, id: string, cabinetId: string): Promise<AppointmentTypeRecord> {
+    const type = uuidOrNull(id) ? await em.findOne(AppointmentType, { id, cabinetId }) : null;
+    if (!type) throw notFound('AppointmentType', id);
+    return type;
+  }
+
+  async #agenda(em: EntityManager, practitionerId: string, cabinetId: string): Promise<Agenda | null> {
+    const schedule = await em.findOne(PractitionerSchedule, { practitionerId, cabinetId });
+    if (!schedule) return null;
+    const [rules, exceptions] = await Promise.all([
+      em.find(AvailabilityRule, { practitionerId, cabinetId }),
+      em.find(AvailabilityException, { practitionerId, cabinetId }),
+    ]);
+    return {
+      timeZone: schedule.timeZone,
+      rules,
+      exceptions: exceptions.map(({ startDate, endDate, reason }) => ({ startDate, endDate, reason: reason ?? null })),
+    };
+  }
+
+  /** The practitioner's times already taken (at any practice: one cannot be in two places). */
+  async #busy(em: EntityManager, practitionerId: string, range: Interval): Promise<Interval[]> {
+    const taken = await em.find(Appointment, {
+      practitionerId,
+      status: { $nin: [...FREEING_STATUSES] },
+      startsAt: { $lt: range.end },
+      endsAt: { $gt: range.start },
+    });
+    return taken.map((appointment) => ({ start: appointment.startsAt, end: appointment.endsAt }));
+  }
+
+  async #assertBookable(em: EntityManager, practitionerId: string, cabinetId: string, period: Interval): Promise<void> {
+    const agenda = await this.#agenda(em, practitionerId, cabinetId);
+    if (!agenda) throw badUserInput('This practitioner has no opening hours at this practice', 'practitionerId');
+    assertBookable(period, agenda.rules, agenda.exceptions, agenda.timeZone, this.#now());
+  }
+
+  /** Views with their appointment types, loaded in one query. */
+  async #views(em: EntityManager, appointments: readonly AppointmentRecord[]): Promise<AppointmentView[]> {
+    const ids = [...new Set(appointments.map((appointment) => appointment.appointmentTypeId))];
+    const types = ids.length ? await em.find(AppointmentType, { id: { $in: ids } }) : [];
+    const byId = new Map(types.map((type) => [type.id, type]));
+    return appointments.map((appointment) => {
+      const type = byId.get(appointment.appointmentTypeId);
+      if (!type) throw new Error(`appointment ${appointment.id} has no type`);
+      return appointmentView(appointment, type);
+    });
+  }
+
+  #now(): Date {
+    return this.#options.clock?.() ?? new Date();
+  }
+}
