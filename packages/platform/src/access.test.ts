@@ -25,6 +25,10 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'audit:search': true,
     'audit:readOwn': false,
     'keys:rotate': true,
+    'practice:manage': true,
+    'appointment:read': false,
+    'appointment:write': false,
+    'appointment:overbook': false,
   },
   DOCTOR: {
     'staff:create': false,
@@ -38,6 +42,10 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'audit:search': false,
     'audit:readOwn': false,
     'keys:rotate': false,
+    'practice:manage': false,
+    'appointment:read': true,
+    'appointment:write': true,
+    'appointment:overbook': true,
   },
   SECRETARY: {
     'staff:create': false,
@@ -51,6 +59,10 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'audit:search': false,
     'audit:readOwn': false,
     'keys:rotate': false,
+    'practice:manage': false,
+    'appointment:read': true,
+    'appointment:write': true,
+    'appointment:overbook': false,
   },
   PATIENT: {
     'staff:create': false,
@@ -64,6 +76,10 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'audit:search': false,
     'audit:readOwn': true,
     'keys:rotate': false,
+    'practice:manage': false,
+    'appointment:read': false,
+    'appointment:write': false,
+    'appointment:overbook': false,
   },
 };
 

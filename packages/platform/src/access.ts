@@ -19,6 +19,10 @@ export const PERMISSIONS = [
   'audit:search',
   'audit:readOwn',
   'keys:rotate',
+  'practice:manage',
+  'appointment:read',
+  'appointment:write',
+  'appointment:overbook',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -30,7 +34,7 @@ const PRACTICE_STAFF: readonly Permission[] = ['staff:read', 'notification:read'
  * DOCTOR reads and writes clinical data of their practice; PATIENT sees only their own data.
  */
 export const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
-  ADMIN: ['staff:create', 'staff:read', 'audit:search', 'keys:rotate'],
+  ADMIN: ['staff:create', 'staff:read', 'audit:search', 'keys:rotate', 'practice:manage'],
   DOCTOR: [
     ...PRACTICE_STAFF,
     'patient:register',
@@ -38,8 +42,18 @@ export const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
     'patient:readNationalId',
     'medicalRecord:read',
     'medicalRecord:write',
+    'appointment:read',
+    'appointment:write',
+    'appointment:overbook',
   ],
-  SECRETARY: [...PRACTICE_STAFF, 'patient:register', 'patient:read', 'patient:readNationalId'],
+  SECRETARY: [
+    ...PRACTICE_STAFF,
+    'patient:register',
+    'patient:read',
+    'patient:readNationalId',
+    'appointment:read',
+    'appointment:write',
+  ],
   PATIENT: ['notification:read', 'audit:readOwn'],
 };
 

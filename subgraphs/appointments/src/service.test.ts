@@ -331,7 +331,7 @@ test("another practice's agenda and appointments are NOT_FOUND", async () => {
   assert.deepEqual(
     denied.map((record) => [record.action, record.reason, record.patientId]),
     [
-      ['patient:read', 'NOT_FOUND', appointment.patientId],
+      ['appointment:read', 'NOT_FOUND', appointment.patientId],
       ['cancelAppointment', 'NOT_FOUND', appointment.patientId],
     ],
   );

@@ -51,12 +51,12 @@ import {
   PractitionerSchedule,
 } from './persistence/entities.ts';
 
-/** Reading agendas: staff of the practice (to become `appointment:read`). */
-export const READ: Permission = 'patient:read';
-/** Booking and managing appointments and opening hours (to become `appointment:write`). */
-export const WRITE: Permission = 'patient:register';
-/** Booking over another appointment: doctors only (to become `appointment:overbook`). */
-export const OVERBOOK: Permission = 'medicalRecord:write';
+/** Reading agendas: staff of the practice. */
+export const READ: Permission = 'appointment:read';
+/** Booking and managing appointments and opening hours. */
+export const WRITE: Permission = 'appointment:write';
+/** Booking over another appointment: doctors only, always audited. */
+export const OVERBOOK: Permission = 'appointment:overbook';
 
 /** The refusal of a time already taken in the practitioner's agenda. */
 export const AGENDA_TAKEN = "Dr's agenda already has an appointment at that time";

@@ -91,11 +91,8 @@ const practitionerView = (practitioner: PractitionerRecord): PractitionerView =>
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/**
- * Who manages practices: the holders of `staff:create` (ADMIN) until a dedicated
- * `practice:manage` permission exists. They write, and read every practice.
- */
-const MANAGE = 'staff:create';
+/** Who manages practices (ADMIN): they write, and read every practice. */
+const MANAGE = 'practice:manage';
 const READ = 'staff:read';
 const managesPractices = (identity: Identity): boolean => can(identity, MANAGE);
 
