@@ -5,7 +5,9 @@ import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { loadRouterConfig } from '../router/src/config.ts';
+import { loadAppointmentsConfig } from '../subgraphs/appointments/src/config.ts';
 import { loadAuditConfig } from '../subgraphs/audit/src/config.ts';
+import { loadCabinetsConfig } from '../subgraphs/cabinets/src/config.ts';
 import { loadNotificationsConfig } from '../subgraphs/notifications/src/config.ts';
 import { loadPatientsConfig } from '../subgraphs/patients/src/config.ts';
 import { loadUsersConfig } from '../subgraphs/users/src/config.ts';
@@ -55,6 +57,8 @@ const loaders: Record<string, (env: Record<string, string>) => unknown> = {
   patients: loadPatientsConfig,
   notifications: loadNotificationsConfig,
   audit: loadAuditConfig,
+  cabinets: loadCabinetsConfig,
+  appointments: loadAppointmentsConfig,
   router: loadRouterConfig,
 };
 

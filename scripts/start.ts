@@ -69,6 +69,8 @@ await runMain(async () => {
       patients: Number(env.PATIENTS_PORT ?? 4002),
       notifications: Number(env.NOTIFICATIONS_PORT ?? 4003),
       audit: Number(env.AUDIT_PORT ?? 4004),
+      cabinets: Number(env.CABINETS_PORT ?? 4005),
+      appointments: Number(env.APPOINTMENTS_PORT ?? 4006),
     },
     logLevel: env.LOG_LEVEL ?? 'info',
   });

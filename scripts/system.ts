@@ -4,8 +4,12 @@
 
 import { loadRouterConfig } from '../router/src/config.ts';
 import { startRouter } from '../router/src/server.ts';
+import { loadAppointmentsConfig } from '../subgraphs/appointments/src/config.ts';
+import { startAppointmentsService } from '../subgraphs/appointments/src/server.ts';
 import { loadAuditConfig } from '../subgraphs/audit/src/config.ts';
 import { startAuditService } from '../subgraphs/audit/src/server.ts';
+import { loadCabinetsConfig } from '../subgraphs/cabinets/src/config.ts';
+import { startCabinetsService } from '../subgraphs/cabinets/src/server.ts';
 import { loadNotificationsConfig } from '../subgraphs/notifications/src/config.ts';
 import { startNotificationsService } from '../subgraphs/notifications/src/server.ts';
 import { loadPatientsConfig } from '../subgraphs/patients/src/config.ts';
@@ -26,7 +30,15 @@ export interface SystemOptions {
   dataEncryptionKey: string;
   /** Encrypts the users service's signing keys at rest (32+ characters). */
   keyEncryptionKey: string;
-  ports: { router: number; users: number; patients: number; notifications: number; audit: number };
+  ports: {
+    router: number;
+    users: number;
+    patients: number;
+    notifications: number;
+    audit: number;
+    cabinets: number;
+    appointments: number;
+  };
   logLevel?: string;
   nodeEnv?: 'development' | 'test' | 'production';
   /** Any further environment to pass to every service (e.g. ACCESS_TOKEN_TTL_SECONDS). */
@@ -36,7 +48,7 @@ export interface SystemOptions {
 export interface RunningSystem {
   url: string;
   wsUrl: string;
-  subgraphs: Record<'users' | 'patients' | 'notifications' | 'audit', string>;
+  subgraphs: Record<'users' | 'patients' | 'notifications' | 'audit' | 'cabinets' | 'appointments', string>;
   jwksUrl: string;
   stop(): Promise<void>;
 }
@@ -97,6 +109,18 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       }),
     );
     stops.push(() => audit.stop());
+    const cabinets = await startCabinetsService(
+      loadCabinetsConfig({ ...common, PORT: String(options.ports.cabinets), DATABASE_URL: database('cabinets') }),
+    );
+    stops.push(() => cabinets.stop());
+    const appointments = await startAppointmentsService(
+      loadAppointmentsConfig({
+        ...common,
+        PORT: String(options.ports.appointments),
+        DATABASE_URL: database('appointments'),
+      }),
+    );
+    stops.push(() => appointments.stop());
     const jwksUrl = users.url.replace(/\/graphql$/, '/.well-known/jwks.json');
     const router = await startRouter(
       loadRouterConfig({
@@ -113,13 +137,22 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         SUBGRAPH_PATIENTS_URL: patients.url,
         SUBGRAPH_NOTIFICATIONS_URL: notifications.url,
         SUBGRAPH_AUDIT_URL: audit.url,
+        SUBGRAPH_CABINETS_URL: cabinets.url,
+        SUBGRAPH_APPOINTMENTS_URL: appointments.url,
       }),
     );
     stops.push(() => router.stop());
     return {
       url: router.url,
       wsUrl: router.wsUrl,
-      subgraphs: { users: users.url, patients: patients.url, notifications: notifications.url, audit: audit.url },
+      subgraphs: {
+        users: users.url,
+        patients: patients.url,
+        notifications: notifications.url,
+        audit: audit.url,
+        cabinets: cabinets.url,
+        appointments: appointments.url,
+      },
       jwksUrl,
       async stop() {
         for (const stop of stops.reverse()) await stop();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type DirectiveNode, Kind, parse } from 'graphql';
 import { gql, login, STAFF_ACCOUNT, STAFF_PASSWORD, waitFor } from '../support/client.ts';
 import { gqlRaw, type RawGraphQLResponse } from '../support/http.ts';
@@ -53,6 +54,28 @@ const MATRIX = {
   'Mutation.markNotificationRead': { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: NOT_FOUND, otherPracticeDoctor: NOT_FOUND,      otherPatient: NOT_FOUND },
   'Mutation.recordAllergy':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
   'Mutation.removeAllergy':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Query.cabinets':                     { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: ALLOWED,         otherPatient: FORBIDDEN },
+  'Query.cabinet':                      { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: NOT_FOUND, secretary: NOT_FOUND, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.myCabinet':                    { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: NOT_FOUND, secretary: NOT_FOUND, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.createCabinet':             { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
+  'Mutation.updateCabinet':             { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
+  'Mutation.deactivateCabinet':         { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
+  'Mutation.attachPractitioner':        { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
+  'Mutation.detachPractitioner':        { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
+  'Query.availableSlots':               { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.appointment':                  { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.appointments':                 { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.appointmentTypes':             { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.weeklyAvailability':           { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.availabilityExceptions':       { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.bookAppointment':           { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.confirmAppointment':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.cancelAppointment':         { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.markNoShow':                { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.rescheduleAppointment':     { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.setWeeklyAvailability':     { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.addAvailabilityException':  { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.createAppointmentType':     { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Subscription.notificationAdded': { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: ALLOWED,   otherPracticeDoctor: ALLOWED,        otherPatient: ALLOWED },
 } as const satisfies Record<string, Record<Actor, Outcome>>;
 type Operation = keyof typeof MATRIX;
@@ -157,6 +180,117 @@ async function accountLike(actor: SignedIn): Promise<Account> {
   }
 }
 
+// Practices (cabinets subgraph) and agendas (appointments subgraph).
+
+/** A real Cabinet of the cabinets subgraph; `practice` (the staff's cabinetId) has none. */
+let cabinet: { id: string; name: string };
+/** An appointment type of `practice`, 15 minutes long. */
+let appointmentTypeId: string;
+/** An appointment of `file` with the doctor, booked in before(). */
+let appointment: { id: string; startsAt: string };
+/** A practitioner id with one day of leave at `practice` (not the doctor, whose agenda must stay open). */
+const onLeave = randomUUID();
+
+const CABINET = 'id name active';
+const ADDRESS = { street: '12 rue de la Paix', postalCode: '75002', city: 'Paris', country: 'FR' };
+const CREATE_CABINET = `mutation CreateCabinet($input: CreateCabinetInput!) { createCabinet(input: $input) { ${CABINET} } }`;
+const CABINET_BY_ID = `query Cabinet($id: ID!) {
+  cabinet(id: $id) { ${CABINET} practitioners { id userId active } }
+}`;
+const ATTACH = `mutation Attach($input: AttachPractitionerInput!) {
+  attachPractitioner(input: $input) { id userId active }
+}`;
+const APPOINTMENT = 'id status startsAt cancellationReason';
+const BOOK = `mutation Book($input: BookAppointmentInput!) { bookAppointment(input: $input) { ${APPOINTMENT} } }`;
+const WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
+const SET_WEEK = `mutation Week($input: WeeklyAvailabilityInput!) {
+  setWeeklyAvailability(input: $input) { id weekday startTime endTime timeZone }
+}`;
+
+/** Data of a call that has to work, or the test cannot be set up. */
+async function must(query: string, variables: Record<string, unknown>, actor: SignedIn): Promise<Record<string, any>> {
+  const response = await gql(system.url, query, variables, accounts[actor].token);
+  if (response.errors || !response.data) throw new Error(`set-up call failed: ${JSON.stringify(response.errors)}`);
+  return response.data;
+}
+
+async function createCabinet(): Promise<{ id: string; name: string }> {
+  const name = uniqueName('Cabinet ');
+  const input = { name, specialty: 'Médecine générale', address: ADDRESS, timeZone: 'Europe/Paris' };
+  return (await must(CREATE_CABINET, { input }, 'admin')).createCabinet;
+}
+
+async function cabinetAsAdmin(id: string): Promise<{
+  id: string;
+  name: string;
+  active: boolean;
+  practitioners: { id: string; userId: string; active: boolean }[];
+}> {
+  return (await must(CABINET_BY_ID, { id }, 'admin')).cabinet;
+}
+
+/** A valid RPPS number: 10 random digits and their Luhn key. */
+function rppsNumber(): string {
+  const payload = Array.from(randomBytes(10), (byte) => String(byte % 10)).join('');
+  let sum = 0;
+  for (let i = 0; i < payload.length; i++) {
+    let digit = Number(payload[payload.length - 1 - i]);
+    if (i % 2 === 0) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    sum += digit;
+  }
+  return `${payload}${(10 - (sum % 10)) % 10}`;
+}
+
+/** A new attachment of some doctor's account to `cabinet`, made by the admin. */
+async function attachPractitioner(): Promise<{ id: string; userId: string }> {
+  const input = { cabinetId: cabinet.id, userId: randomUUID(), specialty: 'Cardiologie', rpps: rppsNumber() };
+  return (await must(ATTACH, { input }, 'admin')).attachPractitioner;
+}
+
+let slotsTaken = 0;
+/**
+ * A start time nobody else in the run uses: from 3 days ahead, every 30 minutes from 07:00 to
+ * 17:30 UTC (inside 08:00–20:00 in Paris, summer or winter time).
+ */
+function nextSlot(): string {
+  const n = slotsTaken++;
+  const start = new Date();
+  start.setUTCHours(0, 0, 0, 0);
+  start.setUTCDate(start.getUTCDate() + 3 + Math.floor(n / 22));
+  start.setUTCMinutes(7 * 60 + (n % 22) * 30);
+  return start.toISOString();
+}
+
+/** Opens the week of `practitionerId` at `practice` (as the secretary). */
+async function openWeek(practitionerId: string, startTime = '08:00', endTime = '20:00'): Promise<void> {
+  const rules = WEEK.map((weekday) => ({ weekday, startTime, endTime }));
+  await must(
+    SET_WEEK,
+    { input: { practitionerId, cabinetId: practice, timeZone: 'Europe/Paris', rules } },
+    'secretary',
+  );
+}
+
+/** A disposable appointment of `file` (booked by the secretary), with the doctor unless said otherwise. */
+async function bookAppointment(
+  options: { startsAt?: string; pending?: boolean; practitionerId?: string } = {},
+): Promise<{ id: string; status: string; startsAt: string }> {
+  const input = {
+    patientId: file.id,
+    practitionerId: options.practitionerId ?? accounts.doctor.userId,
+    cabinetId: practice,
+    appointmentTypeId,
+    startsAt: options.startsAt ?? nextSlot(),
+    pending: options.pending ?? false,
+  };
+  return (await must(BOOK, { input }, 'secretary')).bookAppointment;
+}
+
+async function appointmentAsSecretary(id: string): Promise<{ id: string; status: string; startsAt: string }> {
+  return (await must(`query Appointment($id: ID!) { appointment(id: $id) { ${APPOINTMENT} } }`, { id }, 'secretary'))
+    .appointment;
+}
+
 before(async () => {
   system = await startTestSystem();
   practice = system.admin.cabinetId;
@@ -187,6 +321,23 @@ before(async () => {
       (access) => access.action === 'patient:read' && access.userId === accounts.doctor.userId,
     );
   }, 30_000);
+
+  // A real practice of the cabinets subgraph, and the agenda of the doctor at `practice`.
+  cabinet = await createCabinet();
+  appointmentTypeId = (
+    await must(
+      'mutation Type($input: AppointmentTypeInput!) { createAppointmentType(input: $input) { id } }',
+      { input: { cabinetId: practice, label: 'Consultation', durationMinutes: 15 } },
+      'secretary',
+    )
+  ).createAppointmentType.id;
+  await openWeek(accounts.doctor.userId);
+  appointment = await bookAppointment();
+  await must(
+    `mutation Leave($input: AvailabilityExceptionInput!) { addAvailabilityException(input: $input) { id } }`,
+    { input: { practitionerId: onLeave, cabinetId: practice, startDate: '2099-01-02', endDate: '2099-01-02' } },
+    'secretary',
+  );
 });
 
 after(async () => {
@@ -462,6 +613,407 @@ const OPERATIONS: Record<Exclude<Operation, 'Subscription.notificationAdded'>, O
       token: tokenOf(actor),
     }),
     allowed: (_actor, data) => assert.deepEqual(data.markNotificationRead, { id: notificationId, read: true }),
+  },
+  'Query.cabinets': {
+    call: (actor) => ({ query: `{ cabinets { ${CABINET} } }`, token: tokenOf(actor) }),
+    allowed: (actor, data) => {
+      const ids = (data.cabinets as { id: string }[]).map((c) => c.id);
+      // The admin sees every practice; practice staff their own, and `practice` has no Cabinet row.
+      if (actor === 'admin') assert.ok(ids.includes(cabinet.id), JSON.stringify(data));
+      else assert.deepEqual(ids, []);
+    },
+  },
+  'Query.cabinet': {
+    call: (actor) => ({
+      query: `query Cabinet($id: ID!) { cabinet(id: $id) { ${CABINET} } }`,
+      variables: { id: cabinet.id },
+      token: tokenOf(actor),
+      context: { secrets: [cabinet.name] },
+    }),
+    allowed: (_actor, data) => assert.deepEqual(data.cabinet, { ...cabinet, active: true }),
+  },
+  'Query.myCabinet': {
+    // The admin belongs to no practice (FORBIDDEN from the service); practice staff do, but their
+    // practices have no Cabinet row in the cabinets subgraph: NOT_FOUND.
+    call: (actor) => ({ query: `{ myCabinet { ${CABINET} } }`, token: tokenOf(actor) }),
+  },
+  'Mutation.createCabinet': {
+    call: (actor) => {
+      const name = uniqueName('Cabinet ');
+      const input = { name, specialty: 'Pédiatrie', address: ADDRESS, timeZone: 'Europe/Paris' };
+      return { query: CREATE_CABINET, variables: { input }, token: tokenOf(actor), context: { name } };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.createCabinet.name, call.context?.name);
+      assert.equal(data.createCabinet.active, true);
+    },
+    refused: async (_actor, call) => {
+      const all = await must(`{ cabinets(includeInactive: true) { name } }`, {}, 'admin');
+      assert.ok(!(all.cabinets as { name: string }[]).some((c) => c.name === call.context?.name), 'nothing created');
+    },
+  },
+  'Mutation.updateCabinet': {
+    call: async (actor) => {
+      const target = await createCabinet();
+      const name = uniqueName('Renamed ');
+      return {
+        query: `mutation Update($id: ID!, $input: UpdateCabinetInput!) { updateCabinet(id: $id, input: $input) { ${CABINET} } }`,
+        variables: { id: target.id, input: { name } },
+        token: tokenOf(actor),
+        context: { target, name },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      assert.deepEqual(data.updateCabinet, { id: call.context?.target.id, name: call.context?.name, active: true });
+      assert.equal((await cabinetAsAdmin(call.context?.target.id)).name, call.context?.name);
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await cabinetAsAdmin(call.context?.target.id)).name, call.context?.target.name, 'not renamed');
+    },
+  },
+  'Mutation.deactivateCabinet': {
+    call: async (actor) => {
+      const target = await createCabinet();
+      return {
+        query: `mutation Deactivate($id: ID!) { deactivateCabinet(id: $id) { ${CABINET} } }`,
+        variables: { id: target.id },
+        token: tokenOf(actor),
+        context: { target },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      assert.deepEqual(data.deactivateCabinet, { ...call.context?.target, active: false });
+      assert.equal((await cabinetAsAdmin(call.context?.target.id)).active, false);
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await cabinetAsAdmin(call.context?.target.id)).active, true, 'still active');
+    },
+  },
+  'Mutation.attachPractitioner': {
+    call: (actor) => {
+      const input = { cabinetId: cabinet.id, userId: randomUUID(), specialty: 'Cardiologie', rpps: rppsNumber() };
+      return { query: ATTACH, variables: { input }, token: tokenOf(actor), context: { userId: input.userId } };
+    },
+    allowed: async (_actor, data, call) => {
+      assert.equal(data.attachPractitioner.userId, call.context?.userId);
+      assert.equal(data.attachPractitioner.active, true);
+      const { practitioners } = await cabinetAsAdmin(cabinet.id);
+      assert.ok(practitioners.some((p) => p.id === data.attachPractitioner.id));
+    },
+    refused: async (_actor, call) => {
+      const { practitioners } = await cabinetAsAdmin(cabinet.id);
+      assert.ok(!practitioners.some((p) => p.userId === call.context?.userId), 'nothing attached');
+    },
+  },
+  'Mutation.detachPractitioner': {
+    call: async (actor) => {
+      const attached = await attachPractitioner();
+      return {
+        query: 'mutation Detach($id: ID!) { detachPractitioner(id: $id) { id userId active } }',
+        variables: { id: attached.id },
+        token: tokenOf(actor),
+        context: { attached },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      assert.deepEqual(data.detachPractitioner, { ...call.context?.attached, active: false });
+      const { practitioners } = await cabinetAsAdmin(cabinet.id);
+      assert.ok(!practitioners.some((p) => p.id === call.context?.attached.id), 'no longer attached');
+    },
+    refused: async (_actor, call) => {
+      const { practitioners } = await cabinetAsAdmin(cabinet.id);
+      assert.ok(
+        practitioners.some((p) => p.id === call.context?.attached.id),
+        'still attached',
+      );
+    },
+  },
+  'Query.availableSlots': {
+    call: (actor) => {
+      const from = new Date(Date.now() + 40 * 86_400_000);
+      const to = new Date(from.getTime() + 2 * 86_400_000);
+      return {
+        query: `query Slots($practitionerId: ID!, $cabinetId: ID!, $from: String!, $to: String!, $typeId: ID!) {
+          availableSlots(practitionerId: $practitionerId, cabinetId: $cabinetId, from: $from, to: $to, appointmentTypeId: $typeId) { startsAt endsAt }
+        }`,
+        variables: {
+          practitionerId: accounts.doctor.userId,
+          cabinetId: practice,
+          from: from.toISOString(),
+          to: to.toISOString(),
+          typeId: appointmentTypeId,
+        },
+        token: tokenOf(actor),
+      };
+    },
+    allowed: (_actor, data) => assert.ok(data.availableSlots.length > 0, 'two open days have free slots'),
+  },
+  'Query.appointment': {
+    call: (actor) => ({
+      query: `query Appointment($id: ID!) { appointment(id: $id) { ${APPOINTMENT} } }`,
+      variables: { id: appointment.id },
+      token: tokenOf(actor),
+    }),
+    allowed: (_actor, data) => {
+      assert.equal(data.appointment.id, appointment.id);
+      assert.equal(data.appointment.startsAt, appointment.startsAt);
+    },
+  },
+  'Query.appointments': {
+    call: (actor) => ({
+      query: `query Appointments($cabinetId: ID!, $from: String!, $to: String!) {
+        appointments(cabinetId: $cabinetId, from: $from, to: $to) { id startsAt }
+      }`,
+      variables: {
+        cabinetId: practice,
+        from: new Date().toISOString(),
+        to: new Date(Date.now() + 60 * 86_400_000).toISOString(),
+      },
+      token: tokenOf(actor),
+    }),
+    allowed: (_actor, data) =>
+      assert.ok(
+        (data.appointments as { id: string }[]).some((a) => a.id === appointment.id),
+        JSON.stringify(data),
+      ),
+  },
+  'Query.appointmentTypes': {
+    call: (actor) => ({
+      query: 'query Types($cabinetId: ID!) { appointmentTypes(cabinetId: $cabinetId) { id label durationMinutes } }',
+      variables: { cabinetId: practice },
+      token: tokenOf(actor),
+    }),
+    allowed: (_actor, data) =>
+      assert.ok(
+        (data.appointmentTypes as { id: string }[]).some((t) => t.id === appointmentTypeId),
+        JSON.stringify(data),
+      ),
+  },
+  'Query.weeklyAvailability': {
+    call: (actor) => ({
+      query: `query Week($practitionerId: ID!, $cabinetId: ID!) {
+        weeklyAvailability(practitionerId: $practitionerId, cabinetId: $cabinetId) { weekday startTime endTime timeZone }
+      }`,
+      variables: { practitionerId: accounts.doctor.userId, cabinetId: practice },
+      token: tokenOf(actor),
+    }),
+    allowed: (_actor, data) =>
+      assert.deepEqual(
+        data.weeklyAvailability,
+        WEEK.map((weekday) => ({ weekday, startTime: '08:00', endTime: '20:00', timeZone: 'Europe/Paris' })),
+      ),
+  },
+  'Query.availabilityExceptions': {
+    call: (actor) => ({
+      query: `query Leave($practitionerId: ID!, $cabinetId: ID!) {
+        availabilityExceptions(practitionerId: $practitionerId, cabinetId: $cabinetId) { startDate endDate }
+      }`,
+      variables: { practitionerId: onLeave, cabinetId: practice },
+      token: tokenOf(actor),
+    }),
+    allowed: (_actor, data) =>
+      assert.ok(
+        (data.availabilityExceptions as { startDate: string }[]).some((e) => e.startDate === '2099-01-02'),
+        JSON.stringify(data),
+      ),
+  },
+  'Mutation.bookAppointment': {
+    call: (actor) => {
+      const startsAt = nextSlot();
+      const input = {
+        patientId: file.id,
+        practitionerId: accounts.doctor.userId,
+        cabinetId: practice,
+        appointmentTypeId,
+        startsAt,
+      };
+      return { query: BOOK, variables: { input }, token: tokenOf(actor), context: { startsAt } };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.bookAppointment.status, 'BOOKED');
+      assert.equal(data.bookAppointment.startsAt, call.context?.startsAt);
+    },
+    refused: async (_actor, call) => {
+      const from = call.context?.startsAt as string;
+      const to = new Date(new Date(from).getTime() + 15 * 60_000).toISOString();
+      const listed = await must(
+        'query List($cabinetId: ID!, $from: String!, $to: String!) { appointments(cabinetId: $cabinetId, from: $from, to: $to) { id } }',
+        { cabinetId: practice, from, to },
+        'secretary',
+      );
+      assert.deepEqual(listed.appointments, [], 'nothing booked');
+    },
+  },
+  'Mutation.confirmAppointment': {
+    call: async (actor) => {
+      const pending = await bookAppointment({ pending: true });
+      return {
+        query: `mutation Confirm($id: ID!) { confirmAppointment(id: $id) { ${APPOINTMENT} } }`,
+        variables: { id: pending.id },
+        token: tokenOf(actor),
+        context: { id: pending.id },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.confirmAppointment.id, call.context?.id);
+      assert.equal(data.confirmAppointment.status, 'BOOKED');
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await appointmentAsSecretary(call.context?.id)).status, 'PENDING', 'still pending');
+    },
+  },
+  'Mutation.cancelAppointment': {
+    call: async (actor) => {
+      const booked = await bookAppointment();
+      return {
+        query: `mutation Cancel($id: ID!, $reason: String!) { cancelAppointment(id: $id, reason: $reason) { ${APPOINTMENT} } }`,
+        variables: { id: booked.id, reason: 'Patient unavailable' },
+        token: tokenOf(actor),
+        context: { id: booked.id },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.cancelAppointment.id, call.context?.id);
+      assert.equal(data.cancelAppointment.status, 'CANCELLED');
+      assert.equal(data.cancelAppointment.cancellationReason, 'Patient unavailable');
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await appointmentAsSecretary(call.context?.id)).status, 'BOOKED', 'not cancelled');
+    },
+  },
+  'Mutation.markNoShow': {
+    // Only a started appointment can be a no-show, and none can be booked in the past: each call
+    // books, for a practitioner of its own open around the clock, one starting in 2 seconds, and
+    // the allowed callers wait for it to start.
+    call: async (actor) => {
+      const practitionerId = randomUUID();
+      await openWeek(practitionerId, '00:00', '24:00');
+      const startsAt = new Date(Date.now() + 2_000).toISOString();
+      const booked = await bookAppointment({ practitionerId, startsAt });
+      if (MATRIX['Mutation.markNoShow'][actor] === ALLOWED) {
+        await sleep(new Date(startsAt).getTime() - Date.now() + 200);
+      }
+      return {
+        query: `mutation NoShow($id: ID!) { markNoShow(id: $id) { ${APPOINTMENT} } }`,
+        variables: { id: booked.id },
+        token: tokenOf(actor),
+        context: { id: booked.id },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.markNoShow.id, call.context?.id);
+      assert.equal(data.markNoShow.status, 'NO_SHOW');
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await appointmentAsSecretary(call.context?.id)).status, 'BOOKED', 'unchanged');
+    },
+  },
+  'Mutation.rescheduleAppointment': {
+    call: async (actor) => {
+      const booked = await bookAppointment();
+      const startsAt = nextSlot();
+      return {
+        query: `mutation Move($id: ID!, $startsAt: String!) { rescheduleAppointment(id: $id, startsAt: $startsAt) { ${APPOINTMENT} } }`,
+        variables: { id: booked.id, startsAt },
+        token: tokenOf(actor),
+        context: { booked, startsAt },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.rescheduleAppointment.id, call.context?.booked.id);
+      assert.equal(data.rescheduleAppointment.startsAt, call.context?.startsAt);
+    },
+    refused: async (_actor, call) => {
+      const { startsAt } = await appointmentAsSecretary(call.context?.booked.id);
+      assert.equal(startsAt, call.context?.booked.startsAt, 'not moved');
+    },
+  },
+  'Mutation.setWeeklyAvailability': {
+    // A practitioner id of its own per call: the doctor's week stays as the bookings need it.
+    call: (actor) => {
+      const practitionerId = randomUUID();
+      const rules = [{ weekday: 'MONDAY', startTime: '09:00', endTime: '12:30' }];
+      return {
+        query: SET_WEEK,
+        variables: { input: { practitionerId, cabinetId: practice, timeZone: 'Europe/Paris', rules } },
+        token: tokenOf(actor),
+        context: { practitionerId },
+      };
+    },
+    allowed: (_actor, data) =>
+      assert.deepEqual(
+        data.setWeeklyAvailability.map(({ id: _id, ...rule }: Record<string, unknown>) => rule),
+        [{ weekday: 'MONDAY', startTime: '09:00', endTime: '12:30', timeZone: 'Europe/Paris' }],
+      ),
+    refused: async (_actor, call) => {
+      const week = await must(
+        'query Week($p: ID!, $c: ID!) { weeklyAvailability(practitionerId: $p, cabinetId: $c) { id } }',
+        { p: call.context?.practitionerId, c: practice },
+        'secretary',
+      );
+      assert.deepEqual(week.weeklyAvailability, [], 'nothing set');
+    },
+  },
+  'Mutation.addAvailabilityException': {
+    // Leave for a practitioner id of its own per call, never the doctor (whose agenda stays open).
+    call: (actor) => {
+      const practitionerId = randomUUID();
+      return {
+        query: `mutation Leave($input: AvailabilityExceptionInput!) {
+          addAvailabilityException(input: $input) { practitionerId startDate endDate reason }
+        }`,
+        variables: {
+          input: {
+            practitionerId,
+            cabinetId: practice,
+            startDate: '2099-03-01',
+            endDate: '2099-03-07',
+            reason: 'Congés',
+          },
+        },
+        token: tokenOf(actor),
+        context: { practitionerId },
+      };
+    },
+    allowed: (_actor, data, call) =>
+      assert.deepEqual(data.addAvailabilityException, {
+        practitionerId: call.context?.practitionerId,
+        startDate: '2099-03-01',
+        endDate: '2099-03-07',
+        reason: 'Congés',
+      }),
+    refused: async (_actor, call) => {
+      const leave = await must(
+        'query Leave($p: ID!, $c: ID!) { availabilityExceptions(practitionerId: $p, cabinetId: $c) { id } }',
+        { p: call.context?.practitionerId, c: practice },
+        'secretary',
+      );
+      assert.deepEqual(leave.availabilityExceptions, [], 'nothing added');
+    },
+  },
+  'Mutation.createAppointmentType': {
+    call: (actor) => {
+      const label = uniqueName('Vaccination ');
+      return {
+        query:
+          'mutation Type($input: AppointmentTypeInput!) { createAppointmentType(input: $input) { id label durationMinutes } }',
+        variables: { input: { cabinetId: practice, label, durationMinutes: 20 } },
+        token: tokenOf(actor),
+        context: { label },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.createAppointmentType.label, call.context?.label);
+      assert.equal(data.createAppointmentType.durationMinutes, 20);
+    },
+    refused: async (_actor, call) => {
+      const types = await must(
+        'query Types($c: ID!) { appointmentTypes(cabinetId: $c) { label } }',
+        { c: practice },
+        'secretary',
+      );
+      assert.ok(!(types.appointmentTypes as { label: string }[]).some((t) => t.label === call.context?.label));
+    },
   },
 };
 

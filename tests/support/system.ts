@@ -41,7 +41,7 @@ export async function startTestSystem(overrides: Partial<SystemOptions> = {}): P
     dataEncryptionKey: randomBytes(32).toString('base64url'),
     keyEncryptionKey: randomBytes(32).toString('base64url'),
     jwtPrivateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    ports: { router: 0, users: 0, patients: 0, notifications: 0, audit: 0 },
+    ports: { router: 0, users: 0, patients: 0, notifications: 0, audit: 0, cabinets: 0, appointments: 0 },
     logLevel: process.env.TEST_LOG_LEVEL ?? 'error',
     nodeEnv: 'test',
     ...overrides,
