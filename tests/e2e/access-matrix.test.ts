@@ -76,9 +76,16 @@ const MATRIX = {
   'Mutation.setWeeklyAvailability':     { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Mutation.addAvailabilityException':  { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Mutation.createAppointmentType':     { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.waitingRoom':                  { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.checkInAppointment':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.callNextPatient':           { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.completeAppointment':       { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Subscription.waitingRoomUpdated':    { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Subscription.notificationAdded': { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: ALLOWED,   otherPracticeDoctor: ALLOWED,        otherPatient: ALLOWED },
 } as const satisfies Record<string, Record<Actor, Outcome>>;
 type Operation = keyof typeof MATRIX;
+type HttpOperation = Exclude<Operation, `Subscription.${string}`>;
+type SubscriptionOperation = Extract<Operation, `Subscription.${string}`>;
 
 // ---------------------------------------------------------------------------------------------
 // The data every call works on, created once.
@@ -286,6 +293,23 @@ async function bookAppointment(
   return (await must(BOOK, { input }, 'secretary')).bookAppointment;
 }
 
+const CHECK_IN = `mutation CheckIn($id: ID!) { checkInAppointment(id: $id) { ${APPOINTMENT} } }`;
+const CALL_NEXT = `mutation CallNext($cabinetId: ID!, $practitionerId: ID!) {
+  callNextPatient(cabinetId: $cabinetId, practitionerId: $practitionerId) { ${APPOINTMENT} }
+}`;
+
+/**
+ * A practitioner of its own (so that no other call's patient is ahead) with one patient in the
+ * waiting room, checked in by the secretary.
+ */
+async function waitingPatient(): Promise<{ practitionerId: string; id: string }> {
+  const practitionerId = randomUUID();
+  await openWeek(practitionerId);
+  const booked = await bookAppointment({ practitionerId });
+  await must(CHECK_IN, { id: booked.id }, 'secretary');
+  return { practitionerId, id: booked.id };
+}
+
 async function appointmentAsSecretary(id: string): Promise<{ id: string; status: string; startsAt: string }> {
   return (await must(`query Appointment($id: ID!) { appointment(id: $id) { ${APPOINTMENT} } }`, { id }, 'secretary'))
     .appointment;
@@ -390,7 +414,7 @@ async function refreshRefused(refreshToken: string): Promise<void> {
   assert.equal(again.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED', JSON.stringify(again));
 }
 
-const OPERATIONS: Record<Exclude<Operation, 'Subscription.notificationAdded'>, OperationSpec> = {
+const OPERATIONS: Record<HttpOperation, OperationSpec> = {
   'Query.me': {
     call: (actor) => ({ query: '{ me { id role } }', token: tokenOf(actor) }),
     allowed: (actor, data) => assert.equal(data.me.id, credentialsOf(actor).userId),
@@ -908,6 +932,77 @@ const OPERATIONS: Record<Exclude<Operation, 'Subscription.notificationAdded'>, O
       assert.equal((await appointmentAsSecretary(call.context?.id)).status, 'BOOKED', 'unchanged');
     },
   },
+  'Query.waitingRoom': {
+    call: async (actor) => {
+      const waiting = await waitingPatient();
+      return {
+        query: `query Room($cabinetId: ID!, $practitionerId: ID!) {
+          waitingRoom(cabinetId: $cabinetId, practitionerId: $practitionerId) {
+            position estimatedWaitMinutes arrivedAt appointment { id status }
+          }
+        }`,
+        variables: { cabinetId: practice, practitionerId: waiting.practitionerId },
+        token: tokenOf(actor),
+        context: { id: waiting.id },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.waitingRoom.length, 1);
+      assert.equal(data.waitingRoom[0].position, 1);
+      assert.equal(data.waitingRoom[0].estimatedWaitMinutes, 0);
+      assert.deepEqual(data.waitingRoom[0].appointment, { id: call.context?.id, status: 'ARRIVED' });
+    },
+  },
+  'Mutation.checkInAppointment': {
+    call: async (actor) => {
+      const booked = await bookAppointment();
+      return { query: CHECK_IN, variables: { id: booked.id }, token: tokenOf(actor), context: { id: booked.id } };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.checkInAppointment.id, call.context?.id);
+      assert.equal(data.checkInAppointment.status, 'ARRIVED');
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await appointmentAsSecretary(call.context?.id)).status, 'BOOKED', 'not checked in');
+    },
+  },
+  'Mutation.callNextPatient': {
+    call: async (actor) => {
+      const waiting = await waitingPatient();
+      return {
+        query: CALL_NEXT,
+        variables: { cabinetId: practice, practitionerId: waiting.practitionerId },
+        token: tokenOf(actor),
+        context: { id: waiting.id },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.callNextPatient.id, call.context?.id);
+      assert.equal(data.callNextPatient.status, 'IN_CONSULTATION');
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await appointmentAsSecretary(call.context?.id)).status, 'ARRIVED', 'still waiting');
+    },
+  },
+  'Mutation.completeAppointment': {
+    call: async (actor) => {
+      const waiting = await waitingPatient();
+      await must(CALL_NEXT, { cabinetId: practice, practitionerId: waiting.practitionerId }, 'doctor');
+      return {
+        query: `mutation Complete($id: ID!) { completeAppointment(id: $id) { ${APPOINTMENT} } }`,
+        variables: { id: waiting.id },
+        token: tokenOf(actor),
+        context: { id: waiting.id },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.completeAppointment.id, call.context?.id);
+      assert.equal(data.completeAppointment.status, 'FULFILLED');
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await appointmentAsSecretary(call.context?.id)).status, 'IN_CONSULTATION', 'still in consultation');
+    },
+  },
   'Mutation.rescheduleAppointment': {
     call: async (actor) => {
       const booked = await bookAppointment();
@@ -1040,10 +1135,7 @@ function assertNothingLeaked(actor: Actor, response: RawGraphQLResponse): void {
   assert.doesNotMatch(errors, /stack|\bSELECT\b|postgres|127\.0\.0\.1|https?:\/\//i, 'no internals in errors');
 }
 
-async function runHttpCell(
-  operation: Exclude<Operation, 'Subscription.notificationAdded'>,
-  actor: Actor,
-): Promise<void> {
+async function runHttpCell(operation: HttpOperation, actor: Actor): Promise<void> {
   const expected: Outcome = MATRIX[operation][actor];
   const spec = OPERATIONS[operation];
   const field = operation.split('.')[1] as string;
@@ -1082,24 +1174,41 @@ async function runHttpCell(
   await spec.refused?.(actor, call);
 }
 
-async function runSubscriptionCell(actor: Actor): Promise<void> {
-  const expected: Outcome = MATRIX['Subscription.notificationAdded'][actor];
-  const outcome = await probeSubscription(system.wsUrl, tokenOf(actor), 'subscription { notificationAdded { id } }');
-  const dump = `notificationAdded as ${actor}: ${JSON.stringify(outcome)}`;
+/** How each subscription is opened, and the field of its events that must be there. */
+const SUBSCRIPTIONS: Record<
+  SubscriptionOperation,
+  { query: () => string; check: (data: Record<string, any>) => unknown }
+> = {
+  'Subscription.notificationAdded': {
+    query: () => 'subscription { notificationAdded { id } }',
+    check: (data) => data.notificationAdded?.id,
+  },
+  'Subscription.waitingRoomUpdated': {
+    // The practice's waiting rooms; `otherPracticeDoctor` names it too, i.e. someone else's.
+    query: () => `subscription { waitingRoomUpdated(cabinetId: "${practice}") { kind appointment { id } } }`,
+    check: (data) => data.waitingRoomUpdated?.kind && data.waitingRoomUpdated?.appointment?.id,
+  },
+};
+
+async function runSubscriptionCell(operation: SubscriptionOperation, actor: Actor): Promise<void> {
+  const expected: Outcome = MATRIX[operation][actor];
+  const spec = SUBSCRIPTIONS[operation];
+  const outcome = await probeSubscription(system.wsUrl, tokenOf(actor), spec.query());
+  const dump = `${operation} as ${actor}: ${JSON.stringify(outcome)}`;
   for (const name of namesHiddenFrom(actor)) assert.doesNotMatch(dump, new RegExp(name, 'i'));
   if (expected === UNAUTHENTICATED) {
     assert.equal(outcome.closed?.code, 4401, dump);
     assert.match(outcome.closed?.reason ?? '', /^Unauthorized/, dump);
     assert.deepEqual(outcome.events, [], dump);
   } else if (expected === ALLOWED) {
-    // Open and quiet (an event may come, if a registration elsewhere in the run is notified now).
+    // Open and quiet (an event may come, if something elsewhere in the run is announced now).
     assert.ok(outcome.connected, dump);
     assert.equal(outcome.closed, null, dump);
     assert.equal(outcome.errors, null, dump);
     assert.equal(outcome.completed, false, dump);
     for (const event of outcome.events) {
       assert.equal(event.errors, undefined, dump);
-      assert.ok(event.data?.notificationAdded?.id, dump);
+      assert.ok(spec.check(event.data ?? {}), dump);
     }
   } else {
     assert.ok(outcome.connected, dump);
@@ -1159,7 +1268,9 @@ for (const operation of Object.keys(MATRIX) as Operation[]) {
   describe(operation, () => {
     for (const actor of ACTORS) {
       test(`${actor}: ${MATRIX[operation][actor]}`, () =>
-        operation === 'Subscription.notificationAdded' ? runSubscriptionCell(actor) : runHttpCell(operation, actor));
+        operation.startsWith('Subscription.')
+          ? runSubscriptionCell(operation as SubscriptionOperation, actor)
+          : runHttpCell(operation as HttpOperation, actor));
     }
   });
 }

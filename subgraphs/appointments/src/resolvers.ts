@@ -1,6 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
+import { DomainError, graphQLError } from '@cabinet/platform/errors';
 import type { RequestContext } from '@cabinet/platform/subgraph';
-import type { AppointmentsService, AppointmentView } from './service.ts';
+import type { AppointmentsService, AppointmentView, WaitingRoomEventView } from './service.ts';
 
 /** Thin: arguments in, the service's views out; the stubs carry only ids for other subgraphs. */
 export function createResolvers(appointments: AppointmentsService): GraphQLResolverMap<RequestContext> {
@@ -14,6 +15,8 @@ export function createResolvers(appointments: AppointmentsService): GraphQLResol
         appointments.weeklyAvailability(caller, practitionerId, cabinetId),
       availabilityExceptions: (_root, { practitionerId, cabinetId }, { caller }) =>
         appointments.availabilityExceptions(caller, practitionerId, cabinetId),
+      waitingRoom: (_root, { cabinetId, practitionerId }, { caller }) =>
+        appointments.waitingRoom(caller, cabinetId, practitionerId),
     },
     Mutation: {
       bookAppointment: (_root, { input, overbook }, { caller }) => appointments.book(caller, input, overbook === true),
@@ -24,6 +27,26 @@ export function createResolvers(appointments: AppointmentsService): GraphQLResol
       setWeeklyAvailability: (_root, { input }, { caller }) => appointments.setWeeklyAvailability(caller, input),
       addAvailabilityException: (_root, { input }, { caller }) => appointments.addAvailabilityException(caller, input),
       createAppointmentType: (_root, { input }, { caller }) => appointments.createAppointmentType(caller, input),
+      checkInAppointment: (_root, { id }, { caller }) => appointments.checkIn(caller, id),
+      callNextPatient: (_root, { cabinetId, practitionerId }, { caller }) =>
+        appointments.callNext(caller, cabinetId, practitionerId),
+      completeAppointment: (_root, { id }, { caller }) => appointments.complete(caller, id),
+    },
+    Subscription: {
+      waitingRoomUpdated: {
+        // Checked on the first read: a refusal ends the stream with a graphql-ws error message
+        // carrying its code (which the router relays), not with a one-off result.
+        subscribe: async function* (_root: unknown, { cabinetId }: { cabinetId: string }, { caller }: RequestContext) {
+          let feed: AsyncIterableIterator<WaitingRoomEventView>;
+          try {
+            feed = await appointments.subscribeWaitingRoom(caller, cabinetId);
+          } catch (error) {
+            throw error instanceof DomainError ? graphQLError(error.code, error.message) : error;
+          }
+          yield* feed;
+        },
+        resolve: (event: WaitingRoomEventView) => event,
+      },
     },
     Appointment: {
       __resolveReference: ({ id }: { id: string }, { caller }: RequestContext) => appointments.byId(caller, id),

@@ -16,7 +16,7 @@ import { AppointmentsService } from './service.ts';
 
 export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
-/** Starts the appointments subgraph: database, outbox relay to Kafka, HTTP. */
+/** Starts the appointments subgraph: database, outbox relay to Kafka, HTTP and WebSocket (waiting room). */
 export async function startAppointmentsService(config: AppointmentsConfig): Promise<RunningServer> {
   const log = createLogger('appointments', config.LOG_LEVEL);
   const orm = await openDatabase({ url: config.DATABASE_URL, entities: [...ENTITIES, OutboxEvent], migrations });
@@ -36,6 +36,7 @@ export async function startAppointmentsService(config: AppointmentsConfig): Prom
     port: config.PORT,
     routerSecret: config.ROUTER_SECRET,
     log,
+    subscriptions: true,
   });
   return {
     ...server,

@@ -12,14 +12,14 @@ import { ACCESS_AUDITED, type AccessAudited } from '@cabinet/platform/events';
 import type { Caller, Role } from '@cabinet/platform/identity';
 import { createLogger } from '@cabinet/platform/logger';
 import { OutboxEvent } from '@cabinet/platform/outbox';
-import { execute, parse } from 'graphql';
+import { execute, GraphQLError, parse, subscribe } from 'graphql';
 import { addDays, localDateOf, zonedToUtc } from './domain/time.ts';
 import { APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, APPOINTMENT_RESCHEDULED } from './events.ts';
 import { ENTITIES } from './persistence/entities.ts';
 import { migrations } from './persistence/migrations.ts';
 import { createResolvers } from './resolvers.ts';
 import { typeDefs } from './server.ts';
-import { AGENDA_TAKEN, AppointmentsService } from './service.ts';
+import { AGENDA_TAKEN, AppointmentsService, NOBODY_WAITING } from './service.ts';
 
 const POSTGRES_URL = (process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432').replace(/\/$/, '');
 const DATABASE_URL = `${POSTGRES_URL}/${process.env.DB_PREFIX ?? 'cabinet'}_test_appointments`;
@@ -398,4 +398,184 @@ test('acceptance: 50 concurrent bookings of overlapping times with one practitio
   for (const error of refused) fails('CONFLICT', AGENDA_TAKEN)(error);
   assert.equal(await countIn(practitionerId, paris(day, '00:00'), paris(day, '24:00')), 1);
   console.log(`# 50 concurrent bookings: 1 booked, 49 CONFLICT in ${elapsed.toFixed(0)} ms`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The waiting room, on a service whose clock the test moves: tomorrow in Paris, from 08:40.
+
+function waitingRoomDay() {
+  const day = inDays(1);
+  let now = new Date(paris(day, '08:40'));
+  const clocked = new AppointmentsService({ orm, log, topic, auditor, onEventsRecorded: () => {}, clock: () => now });
+  const at = (time: string): void => {
+    now = new Date(paris(day, time));
+  };
+  return { day, clocked, at };
+}
+
+test('the waiting room: check-ins in order, positions and waits, call next, completion, all audited', async () => {
+  const { cabinetId, secretary, doctor, practitionerId, booking } = await practice(30);
+  const { day, clocked, at } = waitingRoomDay();
+  const [first, second, third] = [
+    await clocked.book(secretary, booking(paris(day, '09:00'))),
+    await clocked.book(secretary, booking(paris(day, '09:30'))),
+    await clocked.book(secretary, booking(paris(day, '10:00'))),
+  ] as const;
+  // The second patient comes first.
+  at('08:45');
+  const arrived = await clocked.checkIn(secretary, second.id);
+  assert.equal(arrived.status, 'ARRIVED');
+  at('08:50');
+  await clocked.checkIn(secretary, first.id);
+  at('08:55');
+  await clocked.checkIn(secretary, third.id);
+
+  const room = await clocked.waitingRoom(doctor, cabinetId, practitionerId);
+  assert.deepEqual(
+    room.map((entry) => [entry.appointment.id, entry.position, entry.arrivedAt, entry.estimatedWaitMinutes]),
+    [
+      [second.id, 1, paris(day, '08:45'), 0],
+      [first.id, 2, paris(day, '08:50'), 30],
+      [third.id, 3, paris(day, '08:55'), 60],
+    ],
+  );
+
+  at('09:00');
+  const called = await clocked.callNext(doctor, cabinetId, practitionerId);
+  assert.equal(called.id, second.id);
+  assert.equal(called.status, 'IN_CONSULTATION');
+  at('09:10');
+  assert.deepEqual(
+    (await clocked.waitingRoom(secretary, cabinetId, practitionerId)).map((entry) => [
+      entry.appointment.id,
+      entry.position,
+      entry.estimatedWaitMinutes,
+    ]),
+    [
+      [first.id, 1, 20],
+      [third.id, 2, 50],
+    ],
+  );
+
+  const done = await clocked.complete(doctor, second.id);
+  assert.equal(done.status, 'FULFILLED');
+  assert.deepEqual(
+    (await clocked.waitingRoom(secretary, cabinetId, practitionerId)).map((entry) => entry.estimatedWaitMinutes),
+    [0, 30],
+  );
+  const actions = (await auditOf(second.id)).map((entry) => entry.action);
+  for (const action of ['checkInAppointment', 'callNextPatient', 'completeAppointment']) {
+    assert.ok(actions.includes(action), `${action} audited: ${actions.join(', ')}`);
+  }
+});
+
+test('the waiting room refuses: empty queue, wrong status, another practice, patients and admins', async () => {
+  const { cabinetId, secretary, doctor, practitionerId, booking } = await practice(30);
+  const { day, clocked, at } = waitingRoomDay();
+  await assert.rejects(clocked.callNext(doctor, cabinetId, practitionerId), fails('CONFLICT', NOBODY_WAITING));
+  assert.deepEqual(await clocked.waitingRoom(doctor, cabinetId, practitionerId), []);
+
+  const pending = await clocked.book(secretary, { ...booking(paris(day, '09:00')), pending: true });
+  await assert.rejects(clocked.checkIn(secretary, pending.id), fails('CONFLICT'));
+  const booked = await clocked.book(secretary, booking(paris(day, '10:00')));
+  await assert.rejects(clocked.complete(doctor, booked.id), fails('CONFLICT'));
+  at('09:50');
+  await clocked.checkIn(secretary, booked.id);
+  await assert.rejects(clocked.checkIn(secretary, booked.id), fails('CONFLICT', 'This appointment is already arrived'));
+  await assert.rejects(clocked.complete(doctor, booked.id), fails('CONFLICT'));
+
+  const stranger = as('DOCTOR', randomUUID());
+  await assert.rejects(clocked.checkIn(stranger, pending.id), fails('NOT_FOUND'));
+  await assert.rejects(clocked.complete(stranger, booked.id), fails('NOT_FOUND'));
+  await assert.rejects(clocked.waitingRoom(stranger, cabinetId, practitionerId), fails('NOT_FOUND'));
+  await assert.rejects(clocked.callNext(stranger, cabinetId, practitionerId), fails('NOT_FOUND'));
+  await assert.rejects(clocked.subscribeWaitingRoom(stranger, cabinetId), fails('NOT_FOUND'));
+
+  for (const role of ['PATIENT', 'ADMIN'] as const) {
+    const outsider = as(role, cabinetId);
+    await assert.rejects(clocked.checkIn(outsider, booked.id), fails('FORBIDDEN'));
+    await assert.rejects(clocked.waitingRoom(outsider, cabinetId, practitionerId), fails('FORBIDDEN'));
+    await assert.rejects(clocked.callNext(outsider, cabinetId, practitionerId), fails('FORBIDDEN'));
+    await assert.rejects(clocked.complete(outsider, booked.id), fails('FORBIDDEN'));
+    await assert.rejects(clocked.subscribeWaitingRoom(outsider, cabinetId), fails('FORBIDDEN'));
+  }
+  // Nothing moved.
+  assert.deepEqual(
+    (await clocked.waitingRoom(doctor, cabinetId, practitionerId)).map((entry) => entry.appointment.id),
+    [booked.id],
+  );
+});
+
+test('waitingRoomUpdated pushes check-in, call and completion to the practice, not to another', async () => {
+  const { cabinetId, secretary, doctor, practitionerId, booking } = await practice(30);
+  const other = await practice(30);
+  const { day, clocked, at } = waitingRoomDay();
+  const live = await clocked.subscribeWaitingRoom(secretary, cabinetId);
+  const elsewhere = await clocked.subscribeWaitingRoom(other.secretary, other.cabinetId);
+  try {
+    const appointment = await clocked.book(secretary, booking(paris(day, '09:00')));
+    at('08:55');
+    await clocked.checkIn(secretary, appointment.id);
+    at('09:00');
+    await clocked.callNext(doctor, cabinetId, practitionerId);
+    await clocked.complete(doctor, appointment.id);
+    const events = [];
+    for (let i = 0; i < 3; i++) events.push((await live.next()).value);
+    assert.deepEqual(
+      events.map((event) => [event?.kind, event?.appointment.id, event?.appointment.status]),
+      [
+        ['CHECKED_IN', appointment.id, 'ARRIVED'],
+        ['CALLED', appointment.id, 'IN_CONSULTATION'],
+        ['COMPLETED', appointment.id, 'FULFILLED'],
+      ],
+    );
+    // The other practice's subscriber got none of it.
+    const quiet = await Promise.race([
+      elsewhere.next().then(() => 'event'),
+      new Promise((resolve) => setTimeout(resolve, 100, 'quiet')),
+    ]);
+    assert.equal(quiet, 'quiet');
+  } finally {
+    await live.return?.();
+    await elsewhere.return?.();
+  }
+});
+
+test('waitingRoomUpdated through the schema: the practice gets events, another practice a NOT_FOUND', async () => {
+  const { cabinetId, secretary, booking } = await practice(30);
+  const { day, clocked, at } = waitingRoomDay();
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: createResolvers(clocked) }]);
+  const document = parse(
+    'subscription($c: ID!) { waitingRoomUpdated(cabinetId: $c) { kind appointment { id status } } }',
+  );
+  const open = async (caller: Caller) => {
+    const result = await subscribe({
+      schema,
+      document,
+      variableValues: { c: cabinetId },
+      contextValue: { caller, log },
+    });
+    assert.ok(Symbol.asyncIterator in result, JSON.stringify(result));
+    return result as AsyncGenerator<{ data?: unknown; errors?: unknown }>;
+  };
+  const refused = await open(as('DOCTOR', randomUUID()));
+  await assert.rejects(refused.next(), (error: unknown) => {
+    assert.ok(error instanceof GraphQLError, String(error));
+    assert.equal(error.extensions.code, 'NOT_FOUND');
+    return true;
+  });
+  const live = await open(secretary);
+  try {
+    const first = live.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    const appointment = await clocked.book(secretary, booking(paris(day, '09:00')));
+    at('08:55');
+    await clocked.checkIn(secretary, appointment.id);
+    const event = await first;
+    assert.deepEqual(JSON.parse(JSON.stringify(event.value)), {
+      data: { waitingRoomUpdated: { kind: 'CHECKED_IN', appointment: { id: appointment.id, status: 'ARRIVED' } } },
+    });
+  } finally {
+    await live.return(undefined);
+  }
 });

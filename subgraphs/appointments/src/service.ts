@@ -7,7 +7,9 @@ import { envelope } from '@cabinet/platform/events';
 import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
 import { recordEvent } from '@cabinet/platform/outbox';
+import { PubSub } from '@cabinet/platform/pubsub';
 import { DriverException, LockMode } from '@mikro-orm/core';
+import { queue } from './domain/queue.ts';
 import {
   type AppointmentTypeInput,
   assertBookable,
@@ -31,6 +33,7 @@ import {
   type WeeklyRuleInput,
 } from './domain/schedule.ts';
 import { type AppointmentStatus, assertReschedulable, FREEING_STATUSES, transition } from './domain/status.ts';
+import { addDays, localDateOf, zonedToUtc } from './domain/time.ts';
 import {
   APPOINTMENT_BOOKED,
   APPOINTMENT_CANCELLED,
@@ -57,6 +60,22 @@ export const READ: Permission = 'appointment:read';
 export const WRITE: Permission = 'appointment:write';
 /** Booking over another appointment: doctors only, always audited. */
 export const OVERBOOK: Permission = 'appointment:overbook';
+
+/** The refusal of calling the next patient of an empty waiting room. */
+export const NOBODY_WAITING = 'Nobody is waiting';
+
+/** What happened in a waiting room. */
+export type WaitingRoomEventKind = 'CHECKED_IN' | 'CALLED' | 'COMPLETED';
+export interface WaitingRoomEventView {
+  kind: WaitingRoomEventKind;
+  appointment: AppointmentView;
+}
+export interface WaitingRoomEntryView {
+  appointment: AppointmentView;
+  position: number;
+  arrivedAt: string;
+  estimatedWaitMinutes: number;
+}
 
 /** The refusal of a time already taken in the practitioner's agenda. */
 export const AGENDA_TAKEN = "Dr's agenda already has an appointment at that time";
@@ -211,6 +230,8 @@ export interface AppointmentsServiceOptions {
  */
 export class AppointmentsService {
   readonly #options: AppointmentsServiceOptions;
+  /** Live waiting-room changes of this instance, for `waitingRoomUpdated`. */
+  readonly #waitingRoom = new PubSub<WaitingRoomEventView>();
 
   constructor(options: AppointmentsServiceOptions) {
     this.#options = options;
@@ -484,6 +505,121 @@ export class AppointmentsService {
     });
   }
 
+  /** BOOKED → ARRIVED: the patient checked in; they join the practitioner's waiting room. */
+  async checkIn(caller: Caller, id: string): Promise<AppointmentView> {
+    const view = await this.#changeStatus(caller, id, 'checkInAppointment', (appointment) => {
+      appointment.status = transition(appointment.status, 'ARRIVED');
+      appointment.arrivedAt = this.#now();
+    });
+    this.#waitingRoom.publish({ kind: 'CHECKED_IN', appointment: view });
+    return view;
+  }
+
+  /** IN_CONSULTATION → FULFILLED: the consultation is over. */
+  async complete(caller: Caller, id: string): Promise<AppointmentView> {
+    const view = await this.#changeStatus(caller, id, 'completeAppointment', (appointment) => {
+      appointment.status = transition(appointment.status, 'FULFILLED');
+    });
+    this.#waitingRoom.publish({ kind: 'COMPLETED', appointment: view });
+    return view;
+  }
+
+  /**
+   * Calls in the first patient who arrived today in the practitioner's waiting room
+   * (ARRIVED → IN_CONSULTATION). CONFLICT when nobody is waiting. Concurrent calls take different
+   * patients (the rows taken by another call are skipped).
+   */
+  async callNext(caller: Caller, cabinetIdArg: string, practitionerId: string): Promise<AppointmentView> {
+    const target = { action: 'callNextPatient', entity: 'Appointment' };
+    const actor = await this.#options.auditor.authorize(caller, WRITE, target);
+    const cabinetId = await this.#inPractice(caller, actor, cabinetIdArg, target);
+    if (!uuidOrNull(practitionerId)) throw conflict(NOBODY_WAITING);
+    const called = await this.#write(async (em) => {
+      const today = await this.#today(em, practitionerId, cabinetId);
+      const next = today
+        ? await em.findOne(
+            Appointment,
+            { cabinetId, practitionerId, status: 'ARRIVED', arrivedAt: { $gte: today.start, $lt: today.end } },
+            { orderBy: { arrivedAt: 'asc', id: 'asc' }, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+          )
+        : null;
+      if (!next) throw conflict(NOBODY_WAITING);
+      const now = this.#now();
+      next.status = transition(next.status, 'IN_CONSULTATION');
+      next.calledAt = now;
+      next.updatedAt = now;
+      this.#options.auditor.record(em, caller, { ...target, entityId: next.id, patientId: next.patientId });
+      return next;
+    });
+    this.#options.log.info(
+      { requestId: caller.requestId, appointmentId: called.id, cabinetId, practitionerId },
+      'callNextPatient',
+    );
+    const [view] = await this.#views(this.#options.orm.em.fork(), [called]);
+    const appointment = view as AppointmentView;
+    this.#waitingRoom.publish({ kind: 'CALLED', appointment });
+    return appointment;
+  }
+
+  /**
+   * The practitioner's waiting room: today's ARRIVED appointments (today in the time zone of the
+   * practitioner's agenda), by arrival, with positions and estimated waits. Audited per patient.
+   */
+  async waitingRoom(caller: Caller, cabinetIdArg: string, practitionerId: string): Promise<WaitingRoomEntryView[]> {
+    const target = { action: READ, entity: 'WaitingRoomEntry' };
+    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    const cabinetId = await this.#inPractice(caller, actor, cabinetIdArg, target);
+    if (!uuidOrNull(practitionerId)) return [];
+    const em = this.#options.orm.em.fork();
+    const today = await this.#today(em, practitionerId, cabinetId);
+    if (!today) return [];
+    const [arrived, ongoing] = await Promise.all([
+      em.find(
+        Appointment,
+        { cabinetId, practitionerId, status: 'ARRIVED', arrivedAt: { $gte: today.start, $lt: today.end } },
+        { orderBy: { arrivedAt: 'asc', id: 'asc' } },
+      ),
+      em.findOne(
+        Appointment,
+        { cabinetId, practitionerId, status: 'IN_CONSULTATION', calledAt: { $ne: null } },
+        { orderBy: { calledAt: 'desc' } },
+      ),
+    ]);
+    const views = await this.#views(em, ongoing ? [...arrived, ongoing] : arrived);
+    const waiting = arrived.map((appointment, index) => {
+      const view = views[index] as AppointmentView;
+      return { view, arrivedAt: appointment.arrivedAt as Date, durationMinutes: view.appointmentType.durationMinutes };
+    });
+    const current = ongoing?.calledAt
+      ? {
+          startedAt: ongoing.calledAt,
+          durationMinutes: (views.at(-1) as AppointmentView).appointmentType.durationMinutes,
+        }
+      : null;
+    const places = queue(waiting, current, this.#now());
+    await this.#options.auditor.recordAllNow(
+      caller,
+      arrived.map((appointment) => ({ ...target, entityId: appointment.id, patientId: appointment.patientId })),
+    );
+    return places.map(({ entry, position, estimatedWaitMinutes }) => ({
+      appointment: entry.view,
+      position,
+      arrivedAt: entry.arrivedAt.toISOString(),
+      estimatedWaitMinutes,
+    }));
+  }
+
+  /** Live changes of the caller's practice's waiting rooms; another practice is NOT_FOUND. */
+  async subscribeWaitingRoom(
+    caller: Caller,
+    cabinetIdArg: string,
+  ): Promise<AsyncIterableIterator<WaitingRoomEventView>> {
+    const target = { action: 'waitingRoomUpdated', entity: 'WaitingRoomEvent' };
+    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    const cabinetId = await this.#inPractice(caller, actor, cabinetIdArg, target);
+    return this.#waitingRoom.subscribe((event) => event.appointment.cabinetId === cabinetId);
+  }
+
   /**
    * Moves a PENDING or BOOKED appointment to another time (another day too), with the rules of a
    * booking, in one transaction: either it moves, or nothing changes. The previous time is free.
@@ -608,6 +744,17 @@ export class AppointmentsService {
     const type = uuidOrNull(id) ? await em.findOne(AppointmentType, { id, cabinetId }) : null;
     if (!type) throw notFound('AppointmentType', id);
     return type;
+  }
+
+  /** Today, in the time zone of the practitioner's agenda at the practice; null without an agenda. */
+  async #today(em: EntityManager, practitionerId: string, cabinetId: string): Promise<Interval | null> {
+    const schedule = await em.findOne(PractitionerSchedule, { practitionerId, cabinetId });
+    if (!schedule) return null;
+    const date = localDateOf(this.#now(), schedule.timeZone);
+    return {
+      start: zonedToUtc(date, '00:00', schedule.timeZone),
+      end: zonedToUtc(addDays(date, 1), '00:00', schedule.timeZone),
+    };
   }
 
   async #agenda(em: EntityManager, practitionerId: string, cabinetId: string): Promise<Agenda | null> {

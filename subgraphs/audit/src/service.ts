@@ -5,28 +5,16 @@ import type { Caller } from '@cabinet/platform/identity';
 import { claimEvent } from '@cabinet/platform/inbox';
 import type { Logger } from '@cabinet/platform/logger';
 import type { FilterQuery } from '@mikro-orm/core';
-import type { VerifyResult } from './domain/chain.ts';
+import type { AuditFacts, VerifyResult } from './domain/chain.ts';
 import { type AuditEntry, OUTCOMES, type Outcome, parseTimestamp } from './domain/entry.ts';
 import { AuditRecord, type AuditRecordRow } from './persistence/audit-record.entity.ts';
 import { appendRecord, type PurgeResult, purgeBefore, verifyChain } from './persistence/audit-store.ts';
 
 /** An audit record as a reader sees it (the links stay in the store). */
-export interface AuditRecordView {
+export interface AuditRecordView extends AuditFacts {
   id: string;
   seq: string;
   occurredAt: string;
-  service: string;
-  action: string;
-  entity: string;
-  entityId: string | null;
-  patientId: string | null;
-  outcome: Outcome;
-  reason: string | null;
-  userId: string | null;
-  role: string | null;
-  cabinetId: string | null;
-  requestId: string | null;
-  clientAddress: string | null;
 }
 
 /** One access to a patient's record, as the patient sees it. */

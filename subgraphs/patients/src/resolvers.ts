@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
+import { DomainError, notFound } from '@cabinet/platform/errors';
 import type { RequestContext } from '@cabinet/platform/subgraph';
 import type { AllergiesService, AllergyView } from './allergy-service.ts';
 import { BatchLoader, perRequest } from './batch-loader.ts';
@@ -16,6 +17,15 @@ export function createResolvers(
         () => [],
       ),
   );
+  // One loader per request: the router sends every `Patient` reference of a request (an agenda's
+  // appointments) in one `_entities` call; they are read, and audited, in one go.
+  const patientsById = perRequest(
+    ({ caller }: RequestContext) =>
+      new BatchLoader<string, PatientView | DomainError>(
+        (ids) => patients.byIds(caller, ids),
+        (id) => notFound('Patient', id),
+      ),
+  );
   return {
     Query: {
       patients: (_root, args, { caller }) => patients.list(caller, args),
@@ -27,7 +37,11 @@ export function createResolvers(
       removeAllergy: (_root, { id }, { caller }) => allergies.remove(caller, id),
     },
     Patient: {
-      __resolveReference: ({ id }: { id: string }, { caller }: RequestContext) => patients.byId(caller, id),
+      __resolveReference: async ({ id }: { id: string }, context: RequestContext) => {
+        const patient = await patientsById(context).load(id);
+        if (patient instanceof DomainError) throw patient;
+        return patient;
+      },
       nationalIds: (patient: PatientView, _args: unknown, { caller }: RequestContext) =>
         patients.nationalIds(caller, patient.id),
       allergies: (patient: PatientView, _args: unknown, context: RequestContext) =>

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { assertSameCabinet, requireCabinet } from '@cabinet/platform/access';
-import type { Auditor } from '@cabinet/platform/audit';
+import { assertCan, assertSameCabinet, requireCabinet } from '@cabinet/platform/access';
+import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
 import type { FieldCipher } from '@cabinet/platform/crypto';
 import type { MikroORM } from '@cabinet/platform/database';
-import { badUserInput, conflict, type DomainError } from '@cabinet/platform/errors';
+import { badUserInput, conflict, DomainError, notFound } from '@cabinet/platform/errors';
 import { envelope, PATIENT_REGISTERED, type PatientRegistered } from '@cabinet/platform/events';
 import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
@@ -129,6 +129,56 @@ export class PatientsService {
     return view(patient);
   }
 
+  /**
+   * `byId` for many ids at once (the router's `_entities` call for a list of references): one
+   * permission check, one query for all ids, and one audit transaction with an ALLOWED record per
+   * patient found and a DENIED (NOT_FOUND) one per id unknown or of another practice. Each id maps
+   * to its patient or to the error `byId` would throw; a refused caller gets the refusal for all,
+   * recorded for each id.
+   */
+  async byIds(caller: Caller, ids: readonly string[]): Promise<Map<string, PatientView | DomainError>> {
+    const { auditor, orm } = this.#options;
+    const distinct = [...new Set(ids)];
+    const targetOf = (id: string): AuditTarget => ({
+      action: 'patient:read',
+      entity: 'Patient',
+      entityId: id,
+      patientId: UUID.test(id) ? id : null,
+    });
+    let cabinetId: string;
+    try {
+      cabinetId = requireCabinet(assertCan(caller, 'patient:read'));
+    } catch (error) {
+      const reason = error instanceof DomainError ? error.code : 'INTERNAL_SERVER_ERROR';
+      await auditor.recordAllNow(caller, distinct.map(targetOf), 'DENIED', reason);
+      throw error;
+    }
+    const valid = distinct.filter((id) => UUID.test(id));
+    const found = new Map<string, PatientRecord>();
+    if (valid.length > 0) {
+      for (const patient of await orm.em.fork().find(Patient, { id: { $in: valid }, cabinetId })) {
+        found.set(patient.id, patient);
+      }
+    }
+    const results = new Map<string, PatientView | DomainError>();
+    if (distinct.length === 0) return results;
+    await orm.em.fork().transactional(async (em) => {
+      for (const id of distinct) {
+        const patient = found.get(id);
+        if (patient) {
+          auditor.record(em, caller, targetOf(id));
+          results.set(id, view(patient));
+        } else {
+          const error = notFound('Patient', id);
+          auditor.record(em, caller, targetOf(id), 'DENIED', error.code);
+          results.set(id, error);
+        }
+      }
+    });
+    this.#options.onEventsRecorded();
+    return results;
+  }
+
   async list(
     caller: Caller,
     args: { search?: string | null; limit?: number | null; offset?: number | null },
@@ -174,7 +224,7 @@ export class PatientsService {
     try {
       return requireCabinet(actor);
     } catch (error) {
-      await this.#options.auditor.denied(caller, target, error as DomainError);
+      await this.#options.auditor.denied(caller, target, error);
       throw error;
     }
   }

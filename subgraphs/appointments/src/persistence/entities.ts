@@ -82,6 +82,10 @@ export const Appointment = defineEntity({
     status: p.enum(APPOINTMENT_STATUSES),
     cancellationReason: p.text().nullable(),
     overbooked: p.boolean(),
+    /** When the patient checked in (ARRIVED); null before. */
+    arrivedAt: p.datetime().nullable(),
+    /** When the practitioner called the patient in (IN_CONSULTATION); null before. */
+    calledAt: p.datetime().nullable(),
     createdAt: p.datetime(),
     createdBy: p.uuid(),
     updatedAt: p.datetime(),

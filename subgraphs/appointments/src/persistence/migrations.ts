@@ -97,8 +97,23 @@ class CreateAppointment extends Migration {
   }
 }
 
+/** The waiting room: when the patient checked in, and when they were called in. */
+class AddWaitingRoom extends Migration {
+  override up(): void {
+    this.addSql('alter table appointment add column arrived_at timestamptz, add column called_at timestamptz');
+    this.addSql(
+      "create index appointment_waiting_room on appointment (cabinet_id, practitioner_id, arrived_at) where status = 'ARRIVED'",
+    );
+  }
+  override down(): void {
+    this.addSql('drop index appointment_waiting_room');
+    this.addSql('alter table appointment drop column called_at, drop column arrived_at');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   outboxMigration,
   { name: 'appointments_0001_schedule', class: CreateSchedule },
   { name: 'appointments_0002_appointment', class: CreateAppointment },
+  { name: 'appointments_0003_waiting_room', class: AddWaitingRoom },
 ];

@@ -30,12 +30,8 @@ export const CONTENT_FIELDS = [
   'clientAddress',
 ] as const;
 
-/** A record's content as hashed: timestamps as `Date#toISOString()` (UTC, milliseconds). */
-export interface AuditContent {
-  id: string;
-  sourceEventId: string;
-  occurredAt: string;
-  recordedAt: string;
+/** Who did what to which data, and whether it was allowed: the facts every form of a record shares. */
+export interface AuditFacts {
   service: string;
   action: string;
   entity: string;
@@ -48,6 +44,14 @@ export interface AuditContent {
   cabinetId: string | null;
   requestId: string | null;
   clientAddress: string | null;
+}
+
+/** A record's content as hashed: timestamps as `Date#toISOString()` (UTC, milliseconds). */
+export interface AuditContent extends AuditFacts {
+  id: string;
+  sourceEventId: string;
+  occurredAt: string;
+  recordedAt: string;
 }
 
 /** A stored record: its content, its place in the chain (`seq`) and its links. */

@@ -1,4 +1,5 @@
 import { ACCESS_AUDITED } from '@cabinet/platform/events';
+import type { AuditFacts } from './chain.ts';
 
 /** Whether the access was granted. */
 export const OUTCOMES = ['ALLOWED', 'DENIED'] as const;
@@ -8,22 +9,10 @@ export type Outcome = (typeof OUTCOMES)[number];
  * One fact of the audit trail, as decoded from its source message and before it is chained:
  * who did what to which data, when, and whether it was allowed.
  */
-export interface AuditEntry {
+export interface AuditEntry extends AuditFacts {
   /** Id of the source event (envelope id, router decision id): one record per source event. */
   sourceEventId: string;
   occurredAt: Date;
-  service: string;
-  action: string;
-  entity: string;
-  entityId: string | null;
-  patientId: string | null;
-  outcome: Outcome;
-  reason: string | null;
-  userId: string | null;
-  role: string | null;
-  cabinetId: string | null;
-  requestId: string | null;
-  clientAddress: string | null;
 }
 
 /** A decoded entry, or why the message is not one. */
