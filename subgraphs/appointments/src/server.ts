@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Auditor } from '@cabinet/platform/audit';
 import { openDatabase } from '@cabinet/platform/database';
-import { TOPICS, topicName } from '@cabinet/platform/events';
-import { createKafka, ReconnectingProducer } from '@cabinet/platform/kafka';
 import { createLogger } from '@cabinet/platform/logger';
-import { OutboxEvent, OutboxRelay } from '@cabinet/platform/outbox';
+import { OutboxEvent } from '@cabinet/platform/outbox';
+import { startPublishing } from '@cabinet/platform/publishing';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
 import type { AppointmentsConfig } from './config.ts';
@@ -20,14 +18,14 @@ export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.m
 export async function startAppointmentsService(config: AppointmentsConfig): Promise<RunningServer> {
   const log = createLogger('appointments', config.LOG_LEVEL);
   const orm = await openDatabase({ url: config.DATABASE_URL, entities: [...ENTITIES, OutboxEvent], migrations });
-  const kafka = createKafka('appointments', config.KAFKA_BROKERS, log);
-  const topic = topicName(config.KAFKA_TOPIC_PREFIX, APPOINTMENTS_TOPIC);
-  const auditTopic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.audit);
-  const producer = new ReconnectingProducer(kafka, [topic, auditTopic]);
-  const relay = new OutboxRelay({ orm, producer, log });
-  relay.start();
-  const auditor = new Auditor({ service: 'appointments', orm, topic: auditTopic, onRecorded: () => relay.nudge() });
-  const appointments = new AppointmentsService({ orm, log, topic, auditor, onEventsRecorded: () => relay.nudge() });
+  const { topic, auditor, nudge, ...publishing } = startPublishing({
+    service: 'appointments',
+    orm,
+    log,
+    config,
+    topic: APPOINTMENTS_TOPIC,
+  });
+  const appointments = new AppointmentsService({ orm, log, topic, auditor, onEventsRecorded: nudge });
   const server = await startSubgraph({
     name: 'appointments',
     typeDefs,
@@ -42,8 +40,7 @@ export async function startAppointmentsService(config: AppointmentsConfig): Prom
     ...server,
     async stop() {
       await server.stop();
-      await relay.stop();
-      await producer.close();
+      await publishing.stop();
       await orm.close();
     },
   };

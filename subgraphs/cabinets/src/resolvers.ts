@@ -1,7 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
+import { BatchLoader, perRequest } from '@cabinet/platform/batch-loader';
 import { notFound } from '@cabinet/platform/errors';
 import type { RequestContext } from '@cabinet/platform/subgraph';
-import { BatchLoader, perRequest } from './batch-loader.ts';
 import type { CabinetsService, CabinetView, PractitionerView } from './service.ts';
 
 export function createResolvers(cabinets: CabinetsService): GraphQLResolverMap<RequestContext> {

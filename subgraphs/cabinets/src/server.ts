@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Auditor } from '@cabinet/platform/audit';
 import { openDatabase } from '@cabinet/platform/database';
-import { TOPICS, topicName } from '@cabinet/platform/events';
-import { createKafka, ReconnectingProducer } from '@cabinet/platform/kafka';
 import { createLogger } from '@cabinet/platform/logger';
-import { OutboxEvent, OutboxRelay } from '@cabinet/platform/outbox';
+import { OutboxEvent } from '@cabinet/platform/outbox';
+import { startPublishing } from '@cabinet/platform/publishing';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
 import type { CabinetsConfig } from './config.ts';
@@ -24,14 +22,14 @@ export const entities = [Cabinet, Practitioner, OutboxEvent];
 export async function startCabinetsService(config: CabinetsConfig): Promise<RunningServer> {
   const log = createLogger('cabinets', config.LOG_LEVEL);
   const orm = await openDatabase({ url: config.DATABASE_URL, entities, migrations });
-  const kafka = createKafka('cabinets', config.KAFKA_BROKERS, log);
-  const topic = topicName(config.KAFKA_TOPIC_PREFIX, CABINETS_TOPIC);
-  const auditTopic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.audit);
-  const producer = new ReconnectingProducer(kafka, [topic, auditTopic]);
-  const relay = new OutboxRelay({ orm, producer, log });
-  relay.start();
-  const auditor = new Auditor({ service: 'cabinets', orm, topic: auditTopic, onRecorded: () => relay.nudge() });
-  const cabinets = new CabinetsService({ orm, log, topic, auditor, onEventsRecorded: () => relay.nudge() });
+  const { topic, auditor, nudge, ...publishing } = startPublishing({
+    service: 'cabinets',
+    orm,
+    log,
+    config,
+    topic: CABINETS_TOPIC,
+  });
+  const cabinets = new CabinetsService({ orm, log, topic, auditor, onEventsRecorded: nudge });
   const server = await startSubgraph({
     name: 'cabinets',
     typeDefs,
@@ -45,8 +43,7 @@ export async function startCabinetsService(config: CabinetsConfig): Promise<Runn
     ...server,
     async stop() {
       await server.stop();
-      await relay.stop();
-      await producer.close();
+      await publishing.stop();
       await orm.close();
     },
   };

@@ -1,8 +1,8 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
+import { BatchLoader, perRequest } from '@cabinet/platform/batch-loader';
 import { DomainError, notFound } from '@cabinet/platform/errors';
 import type { RequestContext } from '@cabinet/platform/subgraph';
 import type { AllergiesService, AllergyView } from './allergy-service.ts';
-import { BatchLoader, perRequest } from './batch-loader.ts';
 import type { PatientsService, PatientView } from './service.ts';
 
 export function createResolvers(

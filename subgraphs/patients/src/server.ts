@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Auditor } from '@cabinet/platform/audit';
 import { FieldCipher } from '@cabinet/platform/crypto';
 import { openDatabase } from '@cabinet/platform/database';
-import { TOPICS, topicName } from '@cabinet/platform/events';
-import { createKafka, ReconnectingProducer } from '@cabinet/platform/kafka';
+import { TOPICS } from '@cabinet/platform/events';
 import { createLogger } from '@cabinet/platform/logger';
-import { OutboxEvent, OutboxRelay } from '@cabinet/platform/outbox';
+import { OutboxEvent } from '@cabinet/platform/outbox';
+import { startPublishing } from '@cabinet/platform/publishing';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
 import { AllergiesService } from './allergy-service.ts';
@@ -26,22 +25,22 @@ export async function startPatientsService(config: PatientsConfig): Promise<Runn
     entities: [Patient, PatientNationalId, Allergy, OutboxEvent],
     migrations,
   });
-  const kafka = createKafka('patients', config.KAFKA_BROKERS, log);
-  const topic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.patients);
-  const auditTopic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.audit);
-  const producer = new ReconnectingProducer(kafka, [topic, auditTopic]);
-  const relay = new OutboxRelay({ orm, producer, log });
-  relay.start();
-  const auditor = new Auditor({ service: 'patients', orm, topic: auditTopic, onRecorded: () => relay.nudge() });
+  const { topic, auditor, nudge, ...publishing } = startPublishing({
+    service: 'patients',
+    orm,
+    log,
+    config,
+    topic: TOPICS.patients,
+  });
   const patients = new PatientsService({
     orm,
     log,
     topic,
     auditor,
     cipher: new FieldCipher(config.DATA_ENCRYPTION_KEY),
-    onEventsRecorded: () => relay.nudge(),
+    onEventsRecorded: nudge,
   });
-  const allergies = new AllergiesService({ orm, log, auditor, onEventsRecorded: () => relay.nudge() });
+  const allergies = new AllergiesService({ orm, log, auditor, onEventsRecorded: nudge });
   const server = await startSubgraph({
     name: 'patients',
     typeDefs,
@@ -55,8 +54,7 @@ export async function startPatientsService(config: PatientsConfig): Promise<Runn
     ...server,
     async stop() {
       await server.stop();
-      await relay.stop();
-      await producer.close();
+      await publishing.stop();
       await orm.close();
     },
   };

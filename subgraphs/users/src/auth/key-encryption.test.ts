@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { generateKeyEncryptionKey, KeyEncryption } from './key-encryption.ts';
 
@@ -6,7 +7,10 @@ const secret = 'a key-encryption key of at least 32 characters';
 
 test('a sealed key opens with the same secret and key id, and shows nothing of the plaintext', () => {
   const encryption = new KeyEncryption(secret);
-  const plaintext = Buffer.from('-----BEGIN PRIVATE KEY----- secret material');
+  // A real PEM private key, made for this run: the repository holds no key material.
+  const plaintext = Buffer.from(
+    generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  );
   const sealed = encryption.seal(plaintext, 'kid-1');
   assert.match(sealed, /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
   assert.equal(sealed.includes('PRIVATE'), false);
