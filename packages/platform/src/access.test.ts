@@ -16,6 +16,7 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
   ADMIN: {
     'staff:create': true,
     'staff:read': true,
+    'staff:manage': true,
     'patient:register': false,
     'patient:read': false,
     'patient:readNationalId': false,
@@ -29,10 +30,13 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'appointment:read': false,
     'appointment:write': false,
     'appointment:overbook': false,
+    'appointment:selfBook': false,
+    'appointment:readOwn': false,
   },
   DOCTOR: {
     'staff:create': false,
     'staff:read': true,
+    'staff:manage': false,
     'patient:register': true,
     'patient:read': true,
     'patient:readNationalId': true,
@@ -46,10 +50,13 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'appointment:read': true,
     'appointment:write': true,
     'appointment:overbook': true,
+    'appointment:selfBook': false,
+    'appointment:readOwn': false,
   },
   SECRETARY: {
     'staff:create': false,
     'staff:read': true,
+    'staff:manage': false,
     'patient:register': true,
     'patient:read': true,
     'patient:readNationalId': true,
@@ -63,10 +70,13 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'appointment:read': true,
     'appointment:write': true,
     'appointment:overbook': false,
+    'appointment:selfBook': false,
+    'appointment:readOwn': false,
   },
   PATIENT: {
     'staff:create': false,
     'staff:read': false,
+    'staff:manage': false,
     'patient:register': false,
     'patient:read': false,
     'patient:readNationalId': false,
@@ -80,6 +90,8 @@ const EXPECTED: Record<Role, Record<Permission, boolean>> = {
     'appointment:read': false,
     'appointment:write': false,
     'appointment:overbook': false,
+    'appointment:selfBook': true,
+    'appointment:readOwn': true,
   },
 };
 

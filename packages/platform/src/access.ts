@@ -10,6 +10,7 @@ import type { Caller, Identity, Role } from './identity.ts';
 export const PERMISSIONS = [
   'staff:create',
   'staff:read',
+  'staff:manage',
   'patient:register',
   'patient:read',
   'patient:readNationalId',
@@ -23,6 +24,8 @@ export const PERMISSIONS = [
   'appointment:read',
   'appointment:write',
   'appointment:overbook',
+  'appointment:selfBook',
+  'appointment:readOwn',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -34,7 +37,7 @@ const PRACTICE_STAFF: readonly Permission[] = ['staff:read', 'notification:read'
  * DOCTOR reads and writes clinical data of their practice; PATIENT sees only their own data.
  */
 export const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
-  ADMIN: ['staff:create', 'staff:read', 'audit:search', 'keys:rotate', 'practice:manage'],
+  ADMIN: ['staff:create', 'staff:read', 'staff:manage', 'audit:search', 'keys:rotate', 'practice:manage'],
   DOCTOR: [
     ...PRACTICE_STAFF,
     'patient:register',
@@ -54,7 +57,8 @@ export const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
     'appointment:read',
     'appointment:write',
   ],
-  PATIENT: ['notification:read', 'audit:readOwn'],
+  // A patient books online for themselves (self-bookable types only) and reads their own appointments.
+  PATIENT: ['notification:read', 'audit:readOwn', 'appointment:selfBook', 'appointment:readOwn'],
 };
 
 /** The scopes an access token of this role carries: its permissions. */

@@ -1,11 +1,23 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
+import { BatchLoader, perRequest } from '@cabinet/platform/batch-loader';
+import { type DomainError, notFound } from '@cabinet/platform/errors';
 import type { RequestContext } from '@cabinet/platform/subgraph';
-import type { UsersService } from './service.ts';
+import type { UsersService, UserView } from './service.ts';
 
 export function createResolvers(users: UsersService): GraphQLResolverMap<RequestContext> {
+  // One loader per request: the router sends every `User` reference of a request (the
+  // practitioners of an agenda) in one `_entities` call; they are read in one query.
+  const userById = perRequest(
+    ({ caller }: RequestContext) =>
+      new BatchLoader<string, UserView | DomainError>(
+        (ids) => users.usersByIds(caller, ids),
+        (id) => notFound('User', id),
+      ),
+  );
   return {
     Query: {
       me: (_root, _args, { caller }) => users.me(caller),
+      staffAccounts: (_root, args, { caller }) => users.staffAccounts(caller, args),
     },
     Mutation: {
       login: (_root, { email, password }, { caller }) => users.login(caller, email, password),
@@ -14,10 +26,18 @@ export function createResolvers(users: UsersService): GraphQLResolverMap<Request
       changePassword: (_root, { currentPassword, newPassword }, { caller }) =>
         users.changePassword(caller, currentPassword, newPassword),
       createStaffAccount: (_root, { input }, { caller }) => users.createStaffAccount(caller, input),
+      updateStaffAccount: (_root, { id, input }, { caller }) => users.updateStaffAccount(caller, id, input),
+      deactivateStaffAccount: (_root, { id }, { caller }) => users.deactivateStaffAccount(caller, id),
+      reactivateStaffAccount: (_root, { id }, { caller }) => users.reactivateStaffAccount(caller, id),
+      updateMyProfile: (_root, { input }, { caller }) => users.updateMyProfile(caller, input),
       rotateSigningKey: (_root, _args, { caller }) => users.rotateSigningKey(caller),
     },
     User: {
-      __resolveReference: ({ id }: { id: string }, { caller }: RequestContext) => users.userById(caller, id),
+      __resolveReference: async ({ id }: { id: string }, context: RequestContext) => {
+        const user = await userById(context).load(id);
+        if (user instanceof Error) throw user;
+        return user;
+      },
     },
   };
 }

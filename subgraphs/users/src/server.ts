@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Auditor } from '@cabinet/platform/audit';
-import { openDatabase } from '@cabinet/platform/database';
+import { type DatabaseHooks, openDatabase } from '@cabinet/platform/database';
 import { TOPICS, topicName } from '@cabinet/platform/events';
 import { createKafka, ReconnectingProducer } from '@cabinet/platform/kafka';
 import { createLogger } from '@cabinet/platform/logger';
@@ -26,9 +26,9 @@ const PURGE_EVERY_MS = 10 * 60 * 1000;
  * Starts the users subgraph: database, signing-key ring, outbox relay of the audit trail to Kafka,
  * first admin, HTTP with the JWKS document.
  */
-export async function startUsersService(config: UsersConfig): Promise<RunningServer> {
+export async function startUsersService(config: UsersConfig, hooks: DatabaseHooks = {}): Promise<RunningServer> {
   const log = createLogger('users', config.LOG_LEVEL);
-  const orm = await openDatabase({ url: config.DATABASE_URL, entities, migrations });
+  const orm = await openDatabase({ url: config.DATABASE_URL, entities, migrations, onQuery: hooks.onQuery });
   const kafka = createKafka('users', config.KAFKA_BROKERS, log);
   const auditTopic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.audit);
   const producer = new ReconnectingProducer(kafka, [auditTopic]);

@@ -598,3 +598,330 @@ test('an unknown email and a wrong password take comparable time (median of 5 ea
   console.log(`# login failure medians: unknown email ${u.toFixed(1)} ms, wrong password ${w.toFixed(1)} ms`);
   assert.ok(Math.max(u, w) / Math.min(u, w) < 3, `unknown ${u} ms vs wrong password ${w} ms`);
 });
+
+// Staff account management: edits, deactivation, the staff list, one's own profile.
+
+/** An account with a name of its choosing, created by a platform admin. */
+async function named(
+  name: string,
+  role: Role,
+  cabinetId: string | null,
+  service = users.service,
+): Promise<Account & { name: string }> {
+  const email = uniqueEmail(role.toLowerCase());
+  const patientId = role === 'PATIENT' ? randomUUID() : null;
+  const created = await service.createStaffAccount(platformAdmin(), {
+    email,
+    password: PASSWORD,
+    name,
+    role,
+    cabinetId,
+    patientId,
+  });
+  return { id: created.id, email, name, identity: { userId: created.id, role, cabinetId, patientId } };
+}
+
+/** Letters only, unique enough to find one test's accounts among everybody's. */
+const tag = (): string => Array.from(randomBytes(8), (byte) => String.fromCharCode(97 + (byte % 26))).join('');
+
+test('an admin edits an account; without a password the old one still works and sessions go on', async () => {
+  const f = fixture();
+  const doctor = await account('DOCTOR', {}, f.service);
+  const session = await f.service.login(anonymous(), doctor.email, PASSWORD);
+  const admin = platformAdmin();
+  const email = uniqueEmail('renamed');
+  const edited = await f.service.updateStaffAccount(admin, doctor.id, {
+    email: email.toUpperCase(),
+    name: ' Dr Anne Martin ',
+    phone: '+33 6 12 34 56 78',
+    password: '',
+  });
+  assert.deepEqual(
+    [edited.id, edited.email, edited.name, edited.phone, edited.role, edited.cabinetId, edited.active],
+    [doctor.id, email, 'Dr Anne Martin', '+33 6 12 34 56 78', 'DOCTOR', doctor.identity.cabinetId, true],
+  );
+  assert.equal((await f.service.login(anonymous(), email, PASSWORD)).user.id, doctor.id, 'old password, new email');
+  await f.service.refreshSession(anonymous(), session.refreshToken);
+  const unchanged = await f.service.updateStaffAccount(admin, doctor.id, { password: null });
+  assert.equal(unchanged.email, email);
+  const records = (await f.audit()).filter((r) => r.action === 'updateStaffAccount');
+  assert.deepEqual(
+    records.map((r) => [r.outcome, r.reason, r.entityId, r.userId]),
+    [
+      ['ALLOWED', null, doctor.id, admin.identity?.userId],
+      ['ALLOWED', null, doctor.id, admin.identity?.userId],
+    ],
+  );
+});
+
+test('a new password set by an admin follows the policy and ends every session of the account', async () => {
+  const f = fixture();
+  const secretary = await account('SECRETARY', {}, f.service);
+  const first = await f.service.login(anonymous(), secretary.email, PASSWORD);
+  const second = await f.service.login(anonymous(), secretary.email, PASSWORD);
+  await assert.rejects(
+    f.service.updateStaffAccount(platformAdmin(), secretary.id, { password: 'short' }),
+    withCode('BAD_USER_INPUT', undefined, 'password'),
+  );
+  await f.service.refreshSession(anonymous(), first.refreshToken).then((next) => {
+    first.refreshToken = next.refreshToken;
+  });
+  await f.service.updateStaffAccount(platformAdmin(), secretary.id, { password: 'a password set by the admin' });
+  await assert.rejects(f.service.refreshSession(anonymous(), first.refreshToken), invalidRefresh);
+  await assert.rejects(f.service.refreshSession(anonymous(), second.refreshToken), invalidRefresh);
+  await assert.rejects(f.service.login(anonymous(), secretary.email, PASSWORD), invalidCredentials);
+  assert.equal(
+    (await f.service.login(anonymous(), secretary.email, 'a password set by the admin')).user.id,
+    secretary.id,
+  );
+  const records = (await f.audit()).filter((r) => r.action === 'updateStaffAccount');
+  assert.deepEqual(
+    records.map((r) => [r.outcome, r.reason]),
+    [
+      ['DENIED', 'BAD_USER_INPUT'],
+      ['ALLOWED', 'PASSWORD_RESET'],
+    ],
+  );
+  const everything = (await f.auditPayloads()).join('\n');
+  assert.equal(everything.includes('a password set by the admin'), false, 'no password in audit records');
+});
+
+test('account edits: role rules as at creation, unique email, unknown ids, own role, and only for ADMIN', async () => {
+  const f = fixture();
+  const doctor = await account('DOCTOR', {}, f.service);
+  const other = await account('SECRETARY', {}, f.service);
+  const admin = await account('ADMIN', {}, f.service);
+  const edit = (
+    patch: Parameters<UsersService['updateStaffAccount']>[2],
+    caller = as(admin.identity),
+    id = doctor.id,
+  ) => f.service.updateStaffAccount(caller, id, patch);
+  await assert.rejects(edit({ role: 'ADMIN' }), withCode('BAD_USER_INPUT', undefined, 'cabinetId'));
+  await assert.rejects(edit({ role: 'PATIENT' }), withCode('BAD_USER_INPUT', undefined, 'patientId'));
+  await assert.rejects(edit({ cabinetId: null }), withCode('BAD_USER_INPUT', undefined, 'cabinetId'));
+  await assert.rejects(edit({ email: null }), withCode('BAD_USER_INPUT', undefined, 'email'));
+  await assert.rejects(edit({ phone: 'not a phone' }), withCode('BAD_USER_INPUT', undefined, 'phone'));
+  await assert.rejects(edit({ email: other.email }), withCode('CONFLICT', 'An account with this email already exists'));
+  await assert.rejects(edit({ name: 'Ghost' }, as(admin.identity), randomUUID()), withCode('NOT_FOUND'));
+  await assert.rejects(edit({ name: 'Ghost' }, as(admin.identity), 'not-a-uuid'), withCode('NOT_FOUND'));
+  await assert.rejects(
+    edit({ role: 'DOCTOR', cabinetId: randomUUID() }, as(admin.identity), admin.id),
+    withCode('BAD_USER_INPUT', undefined, 'role'),
+  );
+  await assert.rejects(edit({ name: 'Mine now' }, as(other.identity)), withCode('FORBIDDEN'));
+  await assert.rejects(edit({ name: 'Mine now' }, anonymous()), withCode('UNAUTHENTICATED'));
+  const moved = await edit({ role: 'ADMIN', cabinetId: null });
+  assert.deepEqual([moved.role, moved.cabinetId, moved.name], ['ADMIN', null, 'Test DOCTOR']);
+  const own = await edit({ name: 'Admin Renamed' }, as(admin.identity), admin.id);
+  assert.equal(own.name, 'Admin Renamed');
+  const records = (await f.audit()).filter((r) => r.action === 'updateStaffAccount');
+  assert.deepEqual(
+    records.map((r) => [r.outcome, r.reason]),
+    [
+      ...Array.from({ length: 5 }, () => ['DENIED', 'BAD_USER_INPUT']),
+      ['DENIED', 'CONFLICT'],
+      ['DENIED', 'NOT_FOUND'],
+      ['DENIED', 'NOT_FOUND'],
+      ['DENIED', 'BAD_USER_INPUT'],
+      ['DENIED', 'FORBIDDEN'],
+      ['DENIED', 'UNAUTHENTICATED'],
+      ['ALLOWED', null],
+      ['ALLOWED', null],
+    ],
+  );
+  const stored = await users.service.userById(platformAdmin(), other.id);
+  assert.equal(stored.name, 'Test SECRETARY', 'refused edits changed nothing');
+});
+
+test('deactivation ends the sessions and sign-ins of an account; reactivation lets it sign in again', async () => {
+  const f = fixture();
+  const doctor = await account('DOCTOR', {}, f.service);
+  const session = await f.service.login(anonymous(), doctor.email, PASSWORD);
+  const admin = await account('ADMIN', {}, f.service);
+  const deactivated = await f.service.deactivateStaffAccount(as(admin.identity), doctor.id);
+  assert.equal(deactivated.active, false);
+  await assert.rejects(f.service.refreshSession(anonymous(), session.refreshToken), invalidRefresh);
+  await assert.rejects(f.service.login(anonymous(), doctor.email, PASSWORD), invalidCredentials);
+  await assert.rejects(
+    f.service.updateMyProfile(as(doctor.identity), { name: 'Still here' }),
+    withCode('UNAUTHENTICATED'),
+  );
+  const [revoked] = await sql<{ revoked_reason: string }>(
+    orm.em.fork(),
+    'select revoked_reason from auth_session where user_id = ?',
+    [doctor.id],
+  );
+  assert.equal(revoked?.revoked_reason, 'ACCOUNT_DEACTIVATED');
+  await assert.rejects(f.service.deactivateStaffAccount(as(admin.identity), doctor.id), withCode('CONFLICT'));
+  const reactivated = await f.service.reactivateStaffAccount(as(admin.identity), doctor.id);
+  assert.equal(reactivated.active, true);
+  assert.equal((await f.service.login(anonymous(), doctor.email, PASSWORD)).user.id, doctor.id);
+  await assert.rejects(f.service.reactivateStaffAccount(as(admin.identity), doctor.id), withCode('CONFLICT'));
+  const records = (await f.audit()).filter((r) => r.action.endsWith('activateStaffAccount'));
+  assert.deepEqual(
+    records.map((r) => [r.action, r.outcome, r.reason, r.entityId]),
+    [
+      ['deactivateStaffAccount', 'ALLOWED', null, doctor.id],
+      ['deactivateStaffAccount', 'DENIED', 'CONFLICT', doctor.id],
+      ['reactivateStaffAccount', 'ALLOWED', null, doctor.id],
+      ['reactivateStaffAccount', 'DENIED', 'CONFLICT', doctor.id],
+    ],
+  );
+});
+
+test('an admin cannot deactivate their own account; only ADMIN (de)activates; unknown ids are NOT_FOUND', async () => {
+  const f = fixture();
+  const admin = await account('ADMIN', {}, f.service);
+  const secretary = await account('SECRETARY', {}, f.service);
+  await assert.rejects(
+    f.service.deactivateStaffAccount(as(admin.identity), admin.id),
+    withCode('BAD_USER_INPUT', undefined, 'id'),
+  );
+  assert.equal((await f.service.login(anonymous(), admin.email, PASSWORD)).user.id, admin.id, 'still active');
+  await assert.rejects(f.service.deactivateStaffAccount(as(secretary.identity), secretary.id), withCode('FORBIDDEN'));
+  await assert.rejects(f.service.reactivateStaffAccount(as(secretary.identity), secretary.id), withCode('FORBIDDEN'));
+  await assert.rejects(f.service.deactivateStaffAccount(as(admin.identity), randomUUID()), withCode('NOT_FOUND'));
+  await assert.rejects(f.service.reactivateStaffAccount(anonymous(), secretary.id), withCode('UNAUTHENTICATED'));
+  const records = (await f.audit()).filter((r) => r.action.endsWith('activateStaffAccount'));
+  assert.deepEqual(
+    records.map((r) => [r.action, r.outcome, r.reason]),
+    [
+      ['deactivateStaffAccount', 'DENIED', 'BAD_USER_INPUT'],
+      ['deactivateStaffAccount', 'DENIED', 'FORBIDDEN'],
+      ['reactivateStaffAccount', 'DENIED', 'FORBIDDEN'],
+      ['deactivateStaffAccount', 'DENIED', 'NOT_FOUND'],
+      ['reactivateStaffAccount', 'DENIED', 'UNAUTHENTICATED'],
+    ],
+  );
+});
+
+test('the staff list finds names and emails ignoring case and accents, by name, a page at a time', async () => {
+  const cabinetId = randomUUID();
+  const t = tag();
+  const helene = await named(`Hélène Dupré ${t}`, 'DOCTOR', cabinetId);
+  const zoe = await named(`Zoé Œrsted ${t}`, 'SECRETARY', cabinetId);
+  const aline = await named(`Aline Marchand ${t}`, 'DOCTOR', cabinetId);
+  const admin = platformAdmin();
+  const list = async (filter: Record<string, unknown>, page: { limit?: number; offset?: number } = {}) =>
+    (await users.service.staffAccounts(admin, { filter, ...page })).map((u) => u.id);
+  assert.deepEqual(await list({ text: `helene dupre ${t}` }), [helene.id]);
+  assert.deepEqual(await list({ text: `HÉLÈNE DUPRÉ ${t.toUpperCase()}` }), [helene.id]);
+  assert.deepEqual(await list({ text: `oersted ${t}` }), [zoe.id], 'Œ is OE');
+  assert.deepEqual(await list({ text: t }), [aline.id, helene.id, zoe.id], 'by name');
+  assert.deepEqual(await list({ text: helene.email.toUpperCase() }), [helene.id], 'emails too');
+  assert.deepEqual(await list({ text: t }, { limit: 2 }), [aline.id, helene.id]);
+  assert.deepEqual(await list({ text: t }, { limit: 2, offset: 2 }), [zoe.id]);
+  assert.deepEqual(await list({ cabinetId }), [aline.id, helene.id, zoe.id]);
+  assert.deepEqual(await list({ cabinetId, role: 'SECRETARY' }), [zoe.id]);
+  assert.deepEqual(await list({ text: `${t}%` }), [], 'wildcards are literal');
+  await users.service.deactivateStaffAccount(admin, aline.id);
+  assert.deepEqual(await list({ cabinetId, active: false }), [aline.id]);
+  assert.deepEqual(await list({ cabinetId, active: true }), [helene.id, zoe.id]);
+  const [first] = await users.service.staffAccounts(admin, { filter: { text: `dupre ${t}` } });
+  assert.deepEqual(
+    [first?.email, first?.role, first?.cabinetId, first?.active, first?.phone, first?.signature],
+    [helene.email, 'DOCTOR', cabinetId, true, null, null],
+  );
+  await assert.rejects(
+    users.service.staffAccounts(admin, { limit: 101 }),
+    withCode('BAD_USER_INPUT', undefined, 'limit'),
+  );
+  await assert.rejects(
+    users.service.staffAccounts(admin, { limit: 0 }),
+    withCode('BAD_USER_INPUT', undefined, 'limit'),
+  );
+});
+
+test('practice staff list the doctors and secretaries of their own practice; another practice is NOT_FOUND', async () => {
+  const f = fixture();
+  const cabinetId = randomUUID();
+  const elsewhere = randomUUID();
+  const t = tag();
+  const doctor = await named(`Doctor ${t}`, 'DOCTOR', cabinetId, f.service);
+  const secretary = await named(`Secretary ${t}`, 'SECRETARY', cabinetId, f.service);
+  const patient = await named(`Patient ${t}`, 'PATIENT', cabinetId, f.service);
+  const outsider = await named(`Outsider ${t}`, 'DOCTOR', elsewhere, f.service);
+  const admin = await named(`Admin ${t}`, 'ADMIN', null, f.service);
+  const ids = async (caller: Caller, filter: Record<string, unknown> = {}) =>
+    (await f.service.staffAccounts(caller, { filter: { text: t, ...filter } })).map((u) => u.id);
+  assert.deepEqual(await ids(as(secretary.identity)), [doctor.id, secretary.id]);
+  assert.deepEqual(await ids(as(doctor.identity), { cabinetId }), [doctor.id, secretary.id]);
+  assert.deepEqual(await ids(as(doctor.identity), { role: 'PATIENT' }), [], 'no patient accounts');
+  assert.deepEqual(await ids(as(outsider.identity)), [outsider.id]);
+  assert.deepEqual(await ids(as(admin.identity)), [admin.id, doctor.id, outsider.id, patient.id, secretary.id]);
+  await assert.rejects(
+    f.service.staffAccounts(as(secretary.identity), { filter: { cabinetId: elsewhere } }),
+    withCode('NOT_FOUND'),
+  );
+  await assert.rejects(f.service.staffAccounts(as(patient.identity), {}), withCode('FORBIDDEN'));
+  await assert.rejects(f.service.staffAccounts(anonymous(), {}), withCode('UNAUTHENTICATED'));
+  const denied = (await f.audit()).filter((r) => r.outcome === 'DENIED');
+  assert.deepEqual(
+    denied.map((r) => [r.action, r.reason, r.userId, r.entityId]),
+    [
+      ['staff:read', 'NOT_FOUND', secretary.id, elsewhere],
+      ['staff:read', 'FORBIDDEN', patient.id, null],
+      ['staff:read', 'UNAUTHENTICATED', null, null],
+    ],
+  );
+});
+
+test('anyone signed in edits their own profile: name, phone, signature; validated and audited', async () => {
+  const f = fixture();
+  const doctor = await account('DOCTOR', {}, f.service);
+  const me = as(doctor.identity);
+  const signature = 'Dr A. Martin — Médecin généraliste';
+  const updated = await f.service.updateMyProfile(me, {
+    name: ' Anne Martin ',
+    phone: '06 12 34 56 78',
+    signature: `  ${signature} `,
+  });
+  assert.deepEqual(
+    [updated.id, updated.name, updated.phone, updated.signature],
+    [doctor.id, 'Anne Martin', '06 12 34 56 78', signature],
+  );
+  const seen = await f.service.me(me);
+  assert.deepEqual([seen.name, seen.phone, seen.signature], ['Anne Martin', '06 12 34 56 78', signature]);
+  const cleared = await f.service.updateMyProfile(me, { phone: '' });
+  assert.deepEqual([cleared.name, cleared.phone, cleared.signature], ['Anne Martin', null, signature]);
+  await assert.rejects(
+    f.service.updateMyProfile(me, { signature: 'x'.repeat(201) }),
+    withCode('BAD_USER_INPUT', undefined, 'signature'),
+  );
+  await assert.rejects(f.service.updateMyProfile(me, { phone: '42' }), withCode('BAD_USER_INPUT', undefined, 'phone'));
+  await assert.rejects(f.service.updateMyProfile(me, { name: null }), withCode('BAD_USER_INPUT', undefined, 'name'));
+  await assert.rejects(f.service.updateMyProfile(anonymous(), { name: 'Nobody' }), withCode('UNAUTHENTICATED'));
+  const patient = await account('PATIENT', {}, f.service);
+  assert.equal(
+    (await f.service.updateMyProfile(as(patient.identity), { phone: '+33 1 23 45 67 89' })).phone,
+    '+33 1 23 45 67 89',
+  );
+  assert.equal((await f.service.me(me)).signature, signature, 'refused edits changed nothing');
+  const records = (await f.audit()).filter((r) => r.action === 'updateMyProfile');
+  assert.deepEqual(
+    records.map((r) => [r.outcome, r.reason, r.userId, r.entityId]),
+    [
+      ['ALLOWED', null, doctor.id, doctor.id],
+      ['ALLOWED', null, doctor.id, doctor.id],
+      ['DENIED', 'BAD_USER_INPUT', doctor.id, doctor.id],
+      ['DENIED', 'BAD_USER_INPUT', doctor.id, doctor.id],
+      ['DENIED', 'BAD_USER_INPUT', doctor.id, doctor.id],
+      ['DENIED', 'UNAUTHENTICATED', null, null],
+      ['ALLOWED', null, patient.id, patient.id],
+    ],
+  );
+});
+
+test('two edits of different fields at the same time both stick', async () => {
+  const doctor = await account('DOCTOR');
+  const admin = platformAdmin();
+  const email = uniqueEmail('both');
+  await Promise.all([
+    users.service.updateStaffAccount(admin, doctor.id, { phone: '01 23 45 67 89' }),
+    users.service.updateStaffAccount(admin, doctor.id, { email, password: 'a concurrent new password' }),
+    users.service.updateMyProfile(as(doctor.identity), { signature: 'Dr Concurrent' }),
+  ]);
+  const stored = await users.service.userById(admin, doctor.id);
+  assert.deepEqual([stored.phone, stored.email, stored.signature], ['01 23 45 67 89', email, 'Dr Concurrent']);
+  assert.equal((await users.service.login(anonymous(), email, 'a concurrent new password')).user.id, doctor.id);
+});

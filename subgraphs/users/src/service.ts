@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { requireCabinet } from '@cabinet/platform/access';
+import { assertCan, requireCabinet } from '@cabinet/platform/access';
 import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
-import type { MikroORM } from '@cabinet/platform/database';
-import { badUserInput, conflict, type DomainError, notFound, unauthenticated } from '@cabinet/platform/errors';
+import type { EntityManager, MikroORM } from '@cabinet/platform/database';
+import { badUserInput, conflict, DomainError, notFound, unauthenticated } from '@cabinet/platform/errors';
 import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
@@ -19,7 +19,17 @@ import {
   secondsUntil,
   tokenExpiry,
 } from './domain/refresh-family.ts';
+import {
+  type AccountChange,
+  type AccountState,
+  applyAccountChange,
+  applyProfileChange,
+  type ProfileChange,
+  type StaffFilter,
+  staffQueryFor,
+} from './domain/staff-account.ts';
 import { AuthSession, RefreshToken } from './persistence/session.entity.ts';
+import { findStaff } from './persistence/staff-directory.ts';
 import { User, type UserRecord } from './persistence/user.entity.ts';
 
 export interface UserView {
@@ -31,6 +41,8 @@ export interface UserView {
   patientId: string | null;
   active: boolean;
   createdAt: string;
+  phone: string | null;
+  signature: string | null;
 }
 
 export interface AuthPayload {
@@ -64,7 +76,7 @@ export interface UsersServiceOptions {
   clock?: () => Date;
 }
 
-const view = (user: UserRecord): UserView => ({
+const view = (user: Omit<UserRecord, 'passwordHash'>): UserView => ({
   id: user.id,
   email: user.email,
   name: user.name,
@@ -73,6 +85,18 @@ const view = (user: UserRecord): UserView => ({
   patientId: user.patientId ?? null,
   active: user.active,
   createdAt: user.createdAt.toISOString(),
+  phone: user.phone ?? null,
+  signature: user.signature ?? null,
+});
+
+/** What an administrator's edit starts from. */
+const stateOf = (user: UserRecord): AccountState => ({
+  email: user.email,
+  name: user.name,
+  role: user.role,
+  cabinetId: user.cabinetId ?? null,
+  patientId: user.patientId ?? null,
+  phone: user.phone ?? null,
 });
 
 const identityOf = (user: UserRecord): Identity => ({
@@ -361,20 +385,140 @@ export class UsersService {
         return created;
       });
     } catch (error) {
-      if (!(error instanceof UniqueConstraintViolationException)) throw error;
-      const clash = conflict(
-        error.message.includes('user_account_patient')
-          ? 'An account is already linked to this patient file'
-          : 'An account with this email already exists',
-      );
-      await auditor.denied(caller, target, clash);
-      throw clash;
+      throw await this.#clashOrRethrow(caller, target, error);
     }
     this.#options.onEventsRecorded();
     this.#options.log.info(
       { requestId: caller.requestId, userId: user.id, role: user.role, by: actor.userId },
       'account created',
     );
+    return view(user);
+  }
+
+  /**
+   * Edits an account (ADMIN): name, email, role, practice, patient file, phone, with the rules of
+   * a new account. A new password (null or empty keeps the current one) ends every session of the
+   * account. An administrator cannot change their own role.
+   */
+  async updateStaffAccount(caller: Caller, id: string, change: AccountChange): Promise<UserView> {
+    const { auditor } = this.#options;
+    const target: AuditTarget = { action: 'updateStaffAccount', entity: 'User', entityId: id };
+    const actor = await auditor.authorize(caller, 'staff:manage', target);
+    const edited = (user: UserRecord) => {
+      const edit = applyAccountChange(stateOf(user), change);
+      if (id === actor.userId && edit.role !== user.role) {
+        throw badUserInput('you cannot change the role of your own account', 'role');
+      }
+      return edit;
+    };
+    // Checked before the (slow) password hashing, and again on the locked row.
+    const current = await this.#accountOrNotFound(caller, target, id);
+    let password: string | null;
+    try {
+      password = edited(current).password;
+    } catch (error) {
+      await auditor.denied(caller, target, error);
+      throw error;
+    }
+    const passwordHash = password === null ? null : await hashPassword(password);
+    const now = this.#clock();
+    let outcome: { user: UserRecord; revoked: number };
+    try {
+      outcome = await this.#options.orm.em.fork().transactional(async (em) => {
+        const user = await em.findOneOrFail(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        const { password: _password, ...edit } = edited(user);
+        Object.assign(user, edit, passwordHash ? { passwordHash } : {}, { updatedAt: now });
+        const revoked = passwordHash ? await this.#revokeSessions(em, id, now, 'PASSWORD_RESET') : 0;
+        auditor.record(
+          em,
+          caller,
+          { ...target, patientId: edit.patientId },
+          'ALLOWED',
+          passwordHash ? 'PASSWORD_RESET' : null,
+        );
+        return { user, revoked };
+      });
+    } catch (error) {
+      if (error instanceof DomainError) {
+        await auditor.denied(caller, target, error);
+        throw error;
+      }
+      throw await this.#clashOrRethrow(caller, target, error);
+    }
+    this.#options.onEventsRecorded();
+    this.#options.log.info(
+      {
+        requestId: caller.requestId,
+        userId: id,
+        by: actor.userId,
+        passwordReset: passwordHash !== null,
+        sessionsRevoked: outcome.revoked,
+      },
+      'account updated',
+    );
+    return view(outcome.user);
+  }
+
+  /** Deactivates an account (ADMIN): it stays stored, cannot sign in, and its sessions end. Not your own. */
+  deactivateStaffAccount(caller: Caller, id: string): Promise<UserView> {
+    return this.#setActive(caller, id, false);
+  }
+
+  /** Reactivates a deactivated account (ADMIN): it can sign in again (its ended sessions stay ended). */
+  reactivateStaffAccount(caller: Caller, id: string): Promise<UserView> {
+    return this.#setActive(caller, id, true);
+  }
+
+  /**
+   * Accounts by name (staff:read): an ADMIN lists every account of the platform, narrowed by the
+   * filter; practice staff list the DOCTOR and SECRETARY accounts of their own practice (another
+   * practice is NOT_FOUND).
+   */
+  async staffAccounts(
+    caller: Caller,
+    args: { filter?: StaffFilter | null; limit?: number | null; offset?: number | null },
+  ): Promise<UserView[]> {
+    const { auditor } = this.#options;
+    const target: AuditTarget = { action: 'staff:read', entity: 'User' };
+    const actor = await auditor.authorize(caller, 'staff:read', target);
+    let query: ReturnType<typeof staffQueryFor>;
+    try {
+      query = staffQueryFor(actor, args.filter ?? {}, args);
+      if ('otherPractice' in query) throw notFound('Cabinet', query.otherPractice);
+    } catch (error) {
+      await auditor.denied(caller, { ...target, entity: 'Cabinet', entityId: args.filter?.cabinetId ?? null }, error);
+      throw error;
+    }
+    return (await findStaff(this.#options.orm.em.fork(), query)).map(view);
+  }
+
+  /** The caller edits their own profile: display name, phone, prescription signature. */
+  async updateMyProfile(caller: Caller, change: ProfileChange): Promise<UserView> {
+    const { auditor } = this.#options;
+    const target: AuditTarget = {
+      action: 'updateMyProfile',
+      entity: 'User',
+      entityId: caller.identity?.userId ?? null,
+    };
+    const identity = await this.#authenticated(caller, target);
+    const outcome = await this.#options.orm.em.fork().transactional(async (em) => {
+      const mine = await em.findOne(User, { id: identity.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      try {
+        if (!mine?.active) throw unauthenticated('This account no longer exists or is deactivated');
+        const current = { name: mine.name, phone: mine.phone ?? null, signature: mine.signature ?? null };
+        Object.assign(mine, applyProfileChange(current, change), { updatedAt: this.#clock() });
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        auditor.record(em, caller, target, 'DENIED', error.code);
+        return { refusal: error };
+      }
+      auditor.record(em, caller, target);
+      return { user: mine };
+    });
+    this.#options.onEventsRecorded();
+    if ('refusal' in outcome) throw outcome.refusal;
+    const user = outcome.user;
+    this.#options.log.info({ requestId: caller.requestId, userId: identity.userId }, 'profile updated');
     return view(user);
   }
 
@@ -412,22 +556,44 @@ export class UsersService {
 
   /** A user as seen from another subgraph's entity: yourself, staff of your own practice, or, for ADMIN, anyone. */
   async userById(caller: Caller, id: string): Promise<UserView> {
-    if (caller.identity?.userId === id) return this.me(caller);
-    const { auditor } = this.#options;
-    const target: AuditTarget = { action: 'staff:read', entity: 'User', entityId: id };
-    const actor = await auditor.authorize(caller, 'staff:read', target);
+    const found = (await this.usersByIds(caller, [id])).get(id) ?? notFound('User', id);
+    if (found instanceof Error) throw found;
+    return found;
+  }
+
+  /**
+   * Users by id for one batch of entity references (e.g. the practitioners of an agenda), with
+   * the rules of `userById` and one query whatever their number; each id gets its user or the
+   * error it would get alone.
+   */
+  async usersByIds(caller: Caller, ids: readonly string[]): Promise<Map<string, UserView | DomainError>> {
+    const answers = new Map<string, UserView | DomainError>();
+    const self = caller.identity?.userId;
+    if (self && ids.includes(self)) {
+      answers.set(self, await this.me(caller).catch((error: DomainError) => error));
+    }
+    const others = ids.filter((id) => id !== self);
+    if (others.length === 0) return answers;
+    const targets: AuditTarget[] = others.map((id) => ({ action: 'staff:read', entity: 'User', entityId: id }));
     let cabinetId: string | null = null;
     try {
+      const actor = assertCan(caller, 'staff:read');
       if (actor.role !== 'ADMIN') cabinetId = requireCabinet(actor);
     } catch (error) {
-      await auditor.denied(caller, target, error as DomainError);
-      throw error;
+      const refusal = error as DomainError;
+      await this.#options.auditor.recordAllNow(caller, targets, 'DENIED', refusal.code);
+      for (const id of others) answers.set(id, refusal);
+      return answers;
     }
-    const user = isUuid(id)
-      ? await this.#options.orm.em.fork().findOne(User, cabinetId ? { id, cabinetId } : { id })
-      : null;
-    if (!user) throw notFound('User', id);
-    return view(user);
+    const wanted = others.filter(isUuid);
+    const users = wanted.length
+      ? await this.#options.orm.em
+          .fork()
+          .find(User, cabinetId ? { id: { $in: wanted }, cabinetId } : { id: { $in: wanted } })
+      : [];
+    const byId = new Map(users.map((user) => [user.id, view(user)]));
+    for (const id of others) answers.set(id, byId.get(id) ?? notFound('User', id));
+    return answers;
   }
 
   /** Creates the configured first admin (a platform account, no practice) when missing. Never resets a password. */
@@ -464,6 +630,66 @@ export class UsersService {
       $or: [{ expiresAt: { $lt: dayAgo } }, { revokedAt: { $lt: dayAgo } }],
     });
     return { attempts, sessions };
+  }
+
+  async #setActive(caller: Caller, id: string, active: boolean): Promise<UserView> {
+    const { auditor } = this.#options;
+    const action = active ? 'reactivateStaffAccount' : 'deactivateStaffAccount';
+    const target: AuditTarget = { action, entity: 'User', entityId: id };
+    const actor = await auditor.authorize(caller, 'staff:manage', target);
+    await this.#accountOrNotFound(caller, target, id);
+    const now = this.#clock();
+    const outcome = await this.#options.orm.em.fork().transactional(async (em) => {
+      const user = await em.findOneOrFail(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const refusal =
+        !active && id === actor.userId
+          ? badUserInput('you cannot deactivate your own account', 'id')
+          : user.active === active
+            ? conflict(active ? 'This account is already active' : 'This account is already deactivated')
+            : null;
+      if (refusal) {
+        auditor.record(em, caller, target, 'DENIED', refusal.code);
+        return { refusal };
+      }
+      user.active = active;
+      user.updatedAt = now;
+      const revoked = active ? 0 : await this.#revokeSessions(em, id, now, 'ACCOUNT_DEACTIVATED');
+      auditor.record(em, caller, { ...target, patientId: user.patientId ?? null });
+      return { user, revoked };
+    });
+    this.#options.onEventsRecorded();
+    if ('refusal' in outcome) throw outcome.refusal;
+    this.#options.log.info(
+      { requestId: caller.requestId, userId: id, by: actor.userId, sessionsRevoked: outcome.revoked },
+      active ? 'account reactivated' : 'account deactivated',
+    );
+    return view(outcome.user);
+  }
+
+  /** The account `id`, or NOT_FOUND (audited as a denial). */
+  async #accountOrNotFound(caller: Caller, target: AuditTarget, id: string): Promise<UserRecord> {
+    const user = isUuid(id) ? await this.#options.orm.em.fork().findOne(User, { id }) : null;
+    if (user) return user;
+    const error = notFound('User', id);
+    await this.#options.auditor.denied(caller, target, error);
+    throw error;
+  }
+
+  /** Ends every open session of an account; returns how many. */
+  #revokeSessions(em: EntityManager, userId: string, now: Date, reason: string): Promise<number> {
+    return em.nativeUpdate(AuthSession, { userId, revokedAt: null }, { revokedAt: now, revokedReason: reason });
+  }
+
+  /** A unique-index violation as the CONFLICT the client gets (audited); anything else unchanged. */
+  async #clashOrRethrow(caller: Caller, target: AuditTarget, error: unknown): Promise<unknown> {
+    if (!(error instanceof UniqueConstraintViolationException)) return error;
+    const clash = conflict(
+      error.message.includes('user_account_patient')
+        ? 'An account is already linked to this patient file'
+        : 'An account with this email already exists',
+    );
+    await this.#options.auditor.denied(caller, target, clash);
+    return clash;
   }
 
   async #authenticated(caller: Caller, target: AuditTarget): Promise<Identity> {

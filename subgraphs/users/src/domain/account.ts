@@ -33,6 +33,13 @@ export function assertPasswordPolicy(password: string, field: string): void {
   }
 }
 
+/** The parts of an account the access model constrains: role, practice, patient file. */
+export interface AccountPlacement {
+  role: Role;
+  cabinetId: string | null;
+  patientId: string | null;
+}
+
 /** Validates and normalizes a new account; the error names the offending field. */
 export function validateNewAccount(input: {
   email: string;
@@ -42,11 +49,36 @@ export function validateNewAccount(input: {
   cabinetId?: string | null;
   patientId?: string | null;
 }): NewAccount {
-  const email = normalizeEmail(input.email);
-  if (!EMAIL.test(email) || email.length > 254) throw badUserInput('email is not a valid email address', 'email');
-  const name = input.name.trim();
-  if (name.length === 0 || name.length > 120) throw badUserInput('name must be 1 to 120 characters', 'name');
+  const email = validateEmail(input.email);
+  const name = validateAccountName(input.name);
   assertPasswordPolicy(input.password, 'password');
+  const placement = validatePlacement(input);
+  return { email, password: input.password, name, ...placement };
+}
+
+/** A sign-in email, normalized (trimmed, lower case); at most 254 characters. */
+export function validateEmail(value: string): string {
+  const email = normalizeEmail(value);
+  if (!EMAIL.test(email) || email.length > 254) throw badUserInput('email is not a valid email address', 'email');
+  return email;
+}
+
+/** A display name: 1 to 120 characters once trimmed. */
+export function validateAccountName(value: string): string {
+  const name = value.trim();
+  if (name.length === 0 || name.length > 120) throw badUserInput('name must be 1 to 120 characters', 'name');
+  return name;
+}
+
+/**
+ * The access model's rules on role, practice and patient file: ADMIN has no practice; every other
+ * role has one; a PATIENT account, and only it, is linked to a patient file.
+ */
+export function validatePlacement(input: {
+  role: string;
+  cabinetId?: string | null;
+  patientId?: string | null;
+}): AccountPlacement {
   if (!isRole(input.role)) throw badUserInput('role is not a known role', 'role');
   const role = input.role;
   const cabinetId = input.cabinetId ?? null;
@@ -65,5 +97,5 @@ export function validateNewAccount(input: {
   if (role !== 'PATIENT' && patientId !== null) {
     throw badUserInput('only a PATIENT account is linked to a patient file', 'patientId');
   }
-  return { email, password: input.password, name, role, cabinetId, patientId };
+  return { role, cabinetId, patientId };
 }

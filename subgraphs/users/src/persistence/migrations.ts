@@ -120,6 +120,22 @@ class CreateSigningKeys extends Migration {
   }
 }
 
+/**
+ * Staff account management: a phone and a prescription signature per account, and the unaccent
+ * extension, so the staff list finds "Hélène" when "helene" is typed.
+ */
+class StaffProfile extends Migration {
+  override up(): void {
+    this.addSql('create extension if not exists unaccent');
+    this.addSql(`alter table user_account
+      add column phone text constraint user_account_phone_length check (length(phone) between 6 and 30),
+      add column signature text constraint user_account_signature_length check (length(signature) between 1 and 200)`);
+  }
+  override down(): void {
+    this.addSql('alter table user_account drop column signature, drop column phone');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: 'users_0001_user_account', class: CreateUserAccount },
   outboxMigration,
@@ -127,4 +143,5 @@ export const migrations: NamedMigration[] = [
   { name: 'users_0003_sessions', class: CreateSessions },
   { name: 'users_0004_login_attempts', class: CreateLoginAttempts },
   { name: 'users_0005_signing_keys', class: CreateSigningKeys },
+  { name: 'users_0006_staff_profile', class: StaffProfile },
 ];

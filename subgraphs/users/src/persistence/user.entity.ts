@@ -13,6 +13,10 @@ export const User = defineEntity({
     cabinetId: p.uuid().nullable(),
     /** For a PATIENT account, its patient file in the patients subgraph; null otherwise. */
     patientId: p.uuid().nullable(),
+    /** How to reach the account's owner; null when not given. */
+    phone: p.string().nullable(),
+    /** The line printed under a doctor's name on prescriptions; null when not given. */
+    signature: p.string().nullable(),
     passwordHash: p.string().hidden().lazy(),
     active: p.boolean(),
     createdAt: p.datetime(),
