@@ -38,7 +38,13 @@ const unauthenticated = (res: Response, message: string): void => {
  * The only door: JWT authentication, the schema's access rules, operation limits, caller
  * propagation, HTTP via the gateway, WebSocket subscriptions, and a log of what it refuses.
  */
-export async function startRouter(config: RouterConfig): Promise<RunningRouter> {
+/** What a test may observe of a running router; production sets none. */
+export interface RouterHooks {
+  /** Called for every request the router sends to a subgraph, with the client request's id. */
+  onSubgraphRequest?: (subgraph: string, requestId: string) => void;
+}
+
+export async function startRouter(config: RouterConfig, hooks: RouterHooks = {}): Promise<RunningRouter> {
   const log = createLogger('router', config.LOG_LEVEL);
   const supergraph = loadSupergraph(config.SUPERGRAPH_PATH, config.subgraphUrls);
   const rules = buildAccessRules(supergraph.sdl, supergraph.apiSchema, {
@@ -87,7 +93,13 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
 
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.gatewaySdl,
-    buildService: ({ name, url }) => callerDataSource(supergraph.urls.get(name) ?? (url as string)),
+    buildService: ({ name, url }) => {
+      const observe = hooks.onSubgraphRequest;
+      return callerDataSource(
+        supergraph.urls.get(name) ?? (url as string),
+        observe && ((requestId) => observe(name, requestId)),
+      );
+    },
     logger: log,
   });
   const apollo = new ApolloServer<RouterContext>({

@@ -2,6 +2,7 @@ import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import { currentRequestId } from './request-scope.ts';
 
 export type { EntityManager };
 export { MikroORM };
@@ -18,6 +19,19 @@ export interface DatabaseOptions {
   entities: any[];
   migrations: NamedMigration[];
   debug?: boolean;
+  /**
+   * Observes every SQL statement the ORM sends (transaction control aside), with the request it
+   * runs for (null outside a request). Meant for tests that count queries; unset, nothing is observed.
+   */
+  onQuery?: QueryObserver;
+}
+
+/** Sees one SQL statement about to run, and the request (if any) it runs for. */
+export type QueryObserver = (statement: { sql: string; requestId: string | null }) => void;
+
+/** What a test may observe of a subgraph's database; production sets nothing. */
+export interface DatabaseHooks {
+  onQuery?: QueryObserver;
 }
 
 /**
@@ -39,6 +53,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
     pool: { min: 0, max: 10 },
     debug: options.debug ?? false,
     allowGlobalContext: false,
+    ...(options.onQuery ? { onQuery: observing(options.onQuery) } : {}),
   });
   // A session-level lock needs one session: a dedicated client, not the pool (whose next query
   // may run on another connection and leave the lock held for the pool's lifetime).
@@ -54,6 +69,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
     await lock.end();
   }
   return orm;
+}
+
+/** MikroORM's query hook, reporting the statement unchanged. */
+function observing(observer: QueryObserver): (sql: string) => string {
+  return (sql) => {
+    observer({ sql, requestId: currentRequestId() });
+    return sql;
+  };
 }
 
 /** Runs raw SQL inside the entity manager's current transaction (if any). */

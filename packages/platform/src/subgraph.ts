@@ -18,6 +18,7 @@ import { CALLER_HEADER, verifyCallerToken } from './caller-token.ts';
 import { isPublicError, maskError } from './errors.ts';
 import { type Caller, callerFromClaims } from './identity.ts';
 import type { Logger } from './logger.ts';
+import { inRequest } from './request-scope.ts';
 
 /** What every resolver receives: the caller and a logger bound to the request. */
 export interface RequestContext {
@@ -162,7 +163,8 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningSe
         });
         return;
       }
-      next();
+      // Everything the request causes (batched loads, SQL) runs knowing its id.
+      inRequest(caller.requestId, next);
     },
     expressMiddleware(apollo, {
       context: async ({ res }) => {

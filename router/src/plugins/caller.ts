@@ -36,10 +36,15 @@ export async function createRouterContext(
  * Every subgraph fetch carries the caller token, and only it: the client's own headers
  * (including its access token) never reach a subgraph.
  */
-export function callerDataSource(url: string): RemoteGraphQLDataSource<RouterContext> {
+export function callerDataSource(
+  url: string,
+  /** Told the request id of every fetch it sends (tests count them); production sets none. */
+  onRequest?: (requestId: string) => void,
+): RemoteGraphQLDataSource<RouterContext> {
   return new RemoteGraphQLDataSource<RouterContext>({
     url,
     willSendRequest({ request, context }) {
+      onRequest?.(String(context.requestId));
       if (context.callerToken) request.http?.headers.set(CALLER_HEADER, context.callerToken);
       if (context.requestId) request.http?.headers.set('x-request-id', context.requestId);
     },

@@ -69,6 +69,8 @@ export function createResolvers(cabinets: CabinetsService): GraphQLResolverMap<R
       },
       cabinet: (parent: PractitionerView, _args: unknown, context: RequestContext) =>
         cabinet(parent.cabinetId, context),
+      // A stub: the users subgraph resolves the account (its name), every one of a request in one go.
+      user: (parent: PractitionerView) => ({ __typename: 'User', id: parent.userId }),
     },
   };
 }

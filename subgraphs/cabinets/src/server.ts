@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { openDatabase } from '@cabinet/platform/database';
+import { CABINETS_TOPIC } from '@cabinet/platform/cabinet-events';
+import { type DatabaseHooks, openDatabase } from '@cabinet/platform/database';
 import { createLogger } from '@cabinet/platform/logger';
 import { OutboxEvent } from '@cabinet/platform/outbox';
 import { startPublishing } from '@cabinet/platform/publishing';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
 import type { CabinetsConfig } from './config.ts';
-import { CABINETS_TOPIC } from './events.ts';
 import { Cabinet } from './persistence/cabinet.entity.ts';
 import { migrations } from './persistence/migrations.ts';
 import { Practitioner } from './persistence/practitioner.entity.ts';
@@ -19,9 +19,9 @@ export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.m
 export const entities = [Cabinet, Practitioner, OutboxEvent];
 
 /** Starts the cabinets subgraph: database, outbox relay to Kafka, HTTP. */
-export async function startCabinetsService(config: CabinetsConfig): Promise<RunningServer> {
+export async function startCabinetsService(config: CabinetsConfig, hooks: DatabaseHooks = {}): Promise<RunningServer> {
   const log = createLogger('cabinets', config.LOG_LEVEL);
-  const orm = await openDatabase({ url: config.DATABASE_URL, entities, migrations });
+  const orm = await openDatabase({ url: config.DATABASE_URL, entities, migrations, onQuery: hooks.onQuery });
   const { topic, auditor, nudge, ...publishing } = startPublishing({
     service: 'cabinets',
     orm,

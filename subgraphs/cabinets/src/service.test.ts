@@ -6,6 +6,14 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { Auditor } from '@cabinet/platform/audit';
+import {
+  CABINET_CREATED,
+  CABINET_DEACTIVATED,
+  CABINET_UPDATED,
+  type CabinetUpdated,
+  PRACTITIONER_ATTACHED,
+  PRACTITIONER_DETACHED,
+} from '@cabinet/platform/cabinet-events';
 import { type MikroORM, openDatabase, sql } from '@cabinet/platform/database';
 import { DomainError, type ErrorCode } from '@cabinet/platform/errors';
 import { ACCESS_AUDITED, type AccessAudited, type EventEnvelope } from '@cabinet/platform/events';
@@ -15,14 +23,6 @@ import type { RequestContext } from '@cabinet/platform/subgraph';
 import { execute, parse } from 'graphql';
 import type { CabinetInput } from './domain/cabinet.ts';
 import { luhnCheckDigit } from './domain/rpps.ts';
-import {
-  CABINET_CREATED,
-  CABINET_DEACTIVATED,
-  CABINET_UPDATED,
-  type CabinetUpdated,
-  PRACTITIONER_ATTACHED,
-  PRACTITIONER_DETACHED,
-} from './events.ts';
 import { migrations } from './persistence/migrations.ts';
 import { createResolvers } from './resolvers.ts';
 import { entities, typeDefs } from './server.ts';
@@ -377,8 +377,17 @@ test('practitioners: attached once per RPPS and per account, validated, detached
   assert.equal((await eventsOf(cabinet.id)).at(-1)?.type, PRACTITIONER_DETACHED);
   await assert.rejects(cabinets.detachPractitioner(admin(), attached.id), fails('CONFLICT'));
   assert.deepEqual((await cabinets.practitionersOf(admin(), [cabinet.id])).get(cabinet.id), undefined);
+  // Past appointments still name the doctor who left: by account, the latest attachment answers.
+  const left = (await cabinets.practitionersByUserIds(as('SECRETARY', cabinet.id), [userId])).get(userId);
+  assert.deepEqual([left?.id, left?.active], [attached.id, false]);
   const moved = await attach({ userId, rpps: number });
   assert.equal(moved.cabinetId, other.id, 'once detached, the doctor can be attached elsewhere');
+  assert.equal((await cabinets.practitionersByUserIds(admin(), [userId])).get(userId)?.id, moved.id, 'the current one');
+  assert.equal(
+    (await cabinets.practitionersByUserIds(as('SECRETARY', cabinet.id), [userId])).get(userId)?.id,
+    attached.id,
+    'each practice sees its own',
+  );
 });
 
 test('through GraphQL: entity references resolve in batches and respect the practice boundary', async () => {

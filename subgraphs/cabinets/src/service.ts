@@ -1,23 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { can, requireCabinet } from '@cabinet/platform/access';
 import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
-import type { EntityManager, MikroORM } from '@cabinet/platform/database';
-import { badUserInput, conflict, DomainError, notFound } from '@cabinet/platform/errors';
-import { envelope } from '@cabinet/platform/events';
-import type { Caller, Identity } from '@cabinet/platform/identity';
-import type { Logger } from '@cabinet/platform/logger';
-import { recordEvent } from '@cabinet/platform/outbox';
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
-import {
-  applyCabinetPatch,
-  type CabinetData,
-  type CabinetInput,
-  type CabinetPatch,
-  changedFields,
-  validateCabinet,
-  validateSpecialty,
-} from './domain/cabinet.ts';
-import { validateRpps } from './domain/rpps.ts';
 import {
   CABINET_CREATED,
   CABINET_DEACTIVATED,
@@ -30,7 +13,24 @@ import {
   PRACTITIONER_DETACHED,
   type PractitionerAttached,
   type PractitionerDetached,
-} from './events.ts';
+} from '@cabinet/platform/cabinet-events';
+import type { EntityManager, MikroORM } from '@cabinet/platform/database';
+import { badUserInput, conflict, DomainError, notFound } from '@cabinet/platform/errors';
+import { envelope } from '@cabinet/platform/events';
+import type { Caller, Identity } from '@cabinet/platform/identity';
+import type { Logger } from '@cabinet/platform/logger';
+import { recordEvent } from '@cabinet/platform/outbox';
+import { LockMode, QueryOrder, UniqueConstraintViolationException } from '@mikro-orm/core';
+import {
+  applyCabinetPatch,
+  type CabinetData,
+  type CabinetInput,
+  type CabinetPatch,
+  changedFields,
+  validateCabinet,
+  validateSpecialty,
+} from './domain/cabinet.ts';
+import { validateRpps } from './domain/rpps.ts';
 import { Cabinet, type CabinetRecord } from './persistence/cabinet.entity.ts';
 import { Practitioner, type PractitionerRecord } from './persistence/practitioner.entity.ts';
 
@@ -349,16 +349,25 @@ export class CabinetsService {
     return new Map(visible.map((row) => [row.id, practitionerView(row)]));
   }
 
-  /** The current (attached) practitioner of each doctor's account, those the caller may see. */
+  /**
+   * The practitioner of each doctor's account, those the caller may see: the current attachment,
+   * or the latest one when the doctor has left (so past appointments keep their practitioner).
+   */
   async practitionersByUserIds(caller: Caller, userIds: readonly string[]): Promise<Map<string, PractitionerView>> {
     const scope = await this.#readScope(caller, { action: READ, entity: 'Practitioner' });
     const wanted = userIds.filter((id) => UUID.test(id)).map((id) => id.toLowerCase());
     const rows = wanted.length
       ? await this.#options.orm.em
           .fork()
-          .find(Practitioner, { userId: { $in: wanted }, detachedAt: null, ...(scope ? { cabinetId: scope } : {}) })
+          .find(
+            Practitioner,
+            { userId: { $in: wanted }, ...(scope ? { cabinetId: scope } : {}) },
+            { orderBy: { detachedAt: QueryOrder.DESC_NULLS_FIRST, attachedAt: QueryOrder.DESC } },
+          )
       : [];
-    return new Map(rows.map((row) => [row.userId, practitionerView(row)]));
+    const found = new Map<string, PractitionerView>();
+    for (const row of rows) if (!found.has(row.userId)) found.set(row.userId, practitionerView(row));
+    return found;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { FieldCipher } from '@cabinet/platform/crypto';
-import { openDatabase } from '@cabinet/platform/database';
+import { type DatabaseHooks, openDatabase } from '@cabinet/platform/database';
 import { TOPICS } from '@cabinet/platform/events';
 import { createLogger } from '@cabinet/platform/logger';
 import { OutboxEvent } from '@cabinet/platform/outbox';
@@ -18,12 +18,13 @@ import { PatientsService } from './service.ts';
 export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
 /** Starts the patients subgraph: database, outbox relay to Kafka, HTTP. */
-export async function startPatientsService(config: PatientsConfig): Promise<RunningServer> {
+export async function startPatientsService(config: PatientsConfig, hooks: DatabaseHooks = {}): Promise<RunningServer> {
   const log = createLogger('patients', config.LOG_LEVEL);
   const orm = await openDatabase({
     url: config.DATABASE_URL,
     entities: [Patient, PatientNationalId, Allergy, OutboxEvent],
     migrations,
+    onQuery: hooks.onQuery,
   });
   const { topic, auditor, nudge, ...publishing } = startPublishing({
     service: 'patients',
