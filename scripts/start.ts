@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { runMain } from '@cabinet/platform/config';
+import { describeDemo, seedDemo } from './seed.ts';
 import { startSystem } from './system.ts';
 
 interface DevSecrets {
@@ -16,6 +17,8 @@ interface DevSecrets {
   jwtPrivateKey: string;
   dataEncryptionKey?: string;
   keyEncryptionKey?: string;
+  /** Password of the demo practices' accounts (scripts/seed.ts). */
+  demoPassword?: string;
 }
 
 function devSecrets(): DevSecrets {
@@ -24,9 +27,10 @@ function devSecrets(): DevSecrets {
   if (existsSync(file)) {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
     // Secrets added by later versions are generated once and kept.
-    if (!stored.dataEncryptionKey || !stored.keyEncryptionKey) {
+    if (!stored.dataEncryptionKey || !stored.keyEncryptionKey || !stored.demoPassword) {
       stored.dataEncryptionKey ??= randomBytes(32).toString('base64url');
       stored.keyEncryptionKey ??= randomBytes(32).toString('base64url');
+      stored.demoPassword ??= randomBytes(12).toString('base64url');
       writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
     }
     return stored;
@@ -38,6 +42,7 @@ function devSecrets(): DevSecrets {
     adminCabinetId: randomUUID(),
     dataEncryptionKey: randomBytes(32).toString('base64url'),
     keyEncryptionKey: randomBytes(32).toString('base64url'),
+    demoPassword: randomBytes(12).toString('base64url'),
     jwtPrivateKey: generateKeyPairSync('rsa', { modulusLength: 2048 })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString(),
@@ -74,6 +79,23 @@ await runMain(async () => {
     },
     logLevel: env.LOG_LEVEL ?? 'info',
   });
+  const stop = async () => {
+    await system.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  // Demo practices, through the router like any client; a failure leaves the system running.
+  let demo = '';
+  if (env.SEED_DEMO !== 'false') {
+    const password = secrets.demoPassword as string;
+    try {
+      const seeded = await seedDemo(system.url, admin, { password, log: (line) => console.log(`demo: ${line}`) });
+      demo = `\n${describeDemo(seeded, password)}\n  (demo data ready in ${(seeded.durationMs / 1000).toFixed(1)} s)\n`;
+    } catch (error) {
+      demo = `\n  Demo data could not be seeded (the system keeps running): ${(error as Error).message}\n`;
+    }
+  }
   console.log(`
   Cabinet médical is running.
 
@@ -83,11 +105,5 @@ await runMain(async () => {
 
   Sign in with: mutation { login(email: "${admin.email}", password: "…") { accessToken } }
   then send "Authorization: Bearer <accessToken>". Ctrl-C stops.
-`);
-  const stop = async () => {
-    await system.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+${demo}`);
 });
