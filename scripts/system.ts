@@ -43,6 +43,16 @@ export interface SystemOptions {
   nodeEnv?: 'development' | 'test' | 'production';
   /** Any further environment to pass to every service (e.g. ACCESS_TOKEN_TTL_SECONDS). */
   extraEnv?: Record<string, string>;
+  /** What tests may observe (subgraph calls, SQL statements); unset in production. */
+  observe?: SystemObservers;
+}
+
+/** Test-only observers of what a request causes, each told the client request's id. */
+export interface SystemObservers {
+  /** Every request the router sends to a subgraph. */
+  onSubgraphRequest?: (subgraph: string, requestId: string) => void;
+  /** Every SQL statement a subgraph runs (users, patients, cabinets, appointments), with its request if any. */
+  onQuery?: (subgraph: string, statement: { sql: string; requestId: string | null }) => void;
 }
 
 export interface RunningSystem {
@@ -65,6 +75,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ...options.extraEnv,
   };
   const database = (name: string) => `${options.postgresUrl.replace(/\/$/, '')}/${options.databasePrefix}_${name}`;
+  const onQuery = options.observe?.onQuery;
+  const hooks = (name: string) =>
+    onQuery ? { onQuery: (statement: Parameters<typeof onQuery>[1]) => onQuery(name, statement) } : {};
   const stops: (() => Promise<void>)[] = [];
   try {
     const users = await startUsersService(
@@ -80,6 +93,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         ADMIN_PASSWORD: options.admin.password,
         ADMIN_CABINET_ID: options.admin.cabinetId,
       }),
+      hooks('users'),
     );
     stops.push(() => users.stop());
     const patients = await startPatientsService(
@@ -89,6 +103,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         DATABASE_URL: database('patients'),
         DATA_ENCRYPTION_KEY: options.dataEncryptionKey,
       }),
+      hooks('patients'),
     );
     stops.push(() => patients.stop());
     const notifications = await startNotificationsService(
@@ -111,6 +126,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     stops.push(() => audit.stop());
     const cabinets = await startCabinetsService(
       loadCabinetsConfig({ ...common, PORT: String(options.ports.cabinets), DATABASE_URL: database('cabinets') }),
+      hooks('cabinets'),
     );
     stops.push(() => cabinets.stop());
     const appointments = await startAppointmentsService(
@@ -118,7 +134,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         ...common,
         PORT: String(options.ports.appointments),
         DATABASE_URL: database('appointments'),
+        ...(options.kafkaGroupId ? { KAFKA_GROUP_ID: `appointments-${options.kafkaGroupId}` } : {}),
       }),
+      hooks('appointments'),
     );
     stops.push(() => appointments.stop());
     const jwksUrl = users.url.replace(/\/graphql$/, '/.well-known/jwks.json');
@@ -140,6 +158,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         SUBGRAPH_CABINETS_URL: cabinets.url,
         SUBGRAPH_APPOINTMENTS_URL: appointments.url,
       }),
+      { onSubgraphRequest: options.observe?.onSubgraphRequest },
     );
     stops.push(() => router.stop());
     return {

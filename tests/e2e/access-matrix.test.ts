@@ -50,22 +50,28 @@ const MATRIX = {
   'Mutation.changePassword':       { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: ALLOWED,   secretary: ALLOWED,   patient: ALLOWED,   otherPracticeDoctor: ALLOWED,        otherPatient: ALLOWED },
   'Mutation.createStaffAccount':   { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,      otherPatient: FORBIDDEN },
   'Mutation.rotateSigningKey':     { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,      otherPatient: FORBIDDEN },
+  'Query.staffAccounts':             { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Mutation.updateStaffAccount':     { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,      otherPatient: FORBIDDEN },
+  'Mutation.deactivateStaffAccount': { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,      otherPatient: FORBIDDEN },
+  'Mutation.reactivateStaffAccount': { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,      otherPatient: FORBIDDEN },
+  'Mutation.updateMyProfile':        { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: ALLOWED,   secretary: ALLOWED,   patient: ALLOWED,   otherPracticeDoctor: ALLOWED,        otherPatient: ALLOWED },
   'Mutation.registerPatient':      { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: ALLOWED,        otherPatient: FORBIDDEN },
   'Mutation.markNotificationRead': { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: NOT_FOUND, otherPracticeDoctor: NOT_FOUND,      otherPatient: NOT_FOUND },
   'Mutation.recordAllergy':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
   'Mutation.removeAllergy':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
   'Query.cabinets':                     { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: ALLOWED,         otherPatient: FORBIDDEN },
   'Query.cabinet':                      { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: NOT_FOUND, secretary: NOT_FOUND, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
-  'Query.myCabinet':                    { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: NOT_FOUND, secretary: NOT_FOUND, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.myCabinet':                    { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Mutation.createCabinet':             { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
   'Mutation.updateCabinet':             { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
   'Mutation.deactivateCabinet':         { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
   'Mutation.attachPractitioner':        { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
   'Mutation.detachPractitioner':        { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
   'Query.availableSlots':               { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
-  'Query.appointment':                  { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.appointment':                  { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: ALLOWED,   otherPracticeDoctor: NOT_FOUND,       otherPatient: NOT_FOUND },
+  'Query.myAppointments':               { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: FORBIDDEN, secretary: FORBIDDEN, patient: ALLOWED,   otherPracticeDoctor: FORBIDDEN,       otherPatient: ALLOWED },
   'Query.appointments':                 { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
-  'Query.appointmentTypes':             { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.appointmentTypes':             { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: ALLOWED,   otherPracticeDoctor: NOT_FOUND,       otherPatient: ALLOWED },
   'Query.weeklyAvailability':           { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Query.availabilityExceptions':       { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Mutation.bookAppointment':           { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
@@ -189,10 +195,12 @@ async function accountLike(actor: SignedIn): Promise<Account> {
 
 // Practices (cabinets subgraph) and agendas (appointments subgraph).
 
-/** A real Cabinet of the cabinets subgraph; `practice` (the staff's cabinetId) has none. */
+/** A real Cabinet of the cabinets subgraph, not the staff's `practice` (which is another one). */
 let cabinet: { id: string; name: string };
 /** An appointment type of `practice`, 15 minutes long. */
 let appointmentTypeId: string;
+/** A self-bookable appointment type of `practice` (patients may book it online). */
+let onlineTypeId: string;
 /** An appointment of `file` with the doctor, booked in before(). */
 let appointment: { id: string; startsAt: string };
 /** A practitioner id with one day of leave at `practice` (not the doctor, whose agenda must stay open). */
@@ -213,6 +221,21 @@ const WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'
 const SET_WEEK = `mutation Week($input: WeeklyAvailabilityInput!) {
   setWeeklyAvailability(input: $input) { id weekday startTime endTime timeZone }
 }`;
+
+const STAFF_FIELDS = 'id email name active';
+
+/** An account as the admin lists it, found by its email. */
+async function staffAccountAsAdmin(
+  email: string,
+): Promise<{ id: string; email: string; name: string; active: boolean }> {
+  const found = await must(
+    `query Staff($filter: StaffAccountFilter) { staffAccounts(filter: $filter) { ${STAFF_FIELDS} } }`,
+    { filter: { text: email } },
+    'admin',
+  );
+  assert.equal(found.staffAccounts.length, 1, JSON.stringify(found));
+  return found.staffAccounts[0];
+}
 
 /** Data of a call that has to work, or the test cannot be set up. */
 async function must(query: string, variables: Record<string, unknown>, actor: SignedIn): Promise<Record<string, any>> {
@@ -246,6 +269,12 @@ function rppsNumber(): string {
     sum += digit;
   }
   return `${payload}${(10 - (sum % 10)) % 10}`;
+}
+
+/** Attaches a doctor's account (a user id) to the staff's `practice`, as the admin. */
+async function attachToPractice(userId: string): Promise<void> {
+  const input = { cabinetId: practice, userId, specialty: 'Médecine générale', rpps: rppsNumber() };
+  await must(ATTACH, { input }, 'admin');
 }
 
 /** A new attachment of some doctor's account to `cabinet`, made by the admin. */
@@ -299,15 +328,23 @@ const CALL_NEXT = `mutation CallNext($cabinetId: ID!, $practitionerId: ID!) {
 }`;
 
 /**
- * A practitioner of its own (so that no other call's patient is ahead) with one patient in the
- * waiting room, checked in by the secretary.
+ * An appointment of `file` a minute from now, with a practitioner of its own (attached to the
+ * practice, open all day), so that only today's appointments may be checked in and no other
+ * call's patient is ahead. Fails in the last quarter of an hour of the day in Paris.
  */
-async function waitingPatient(): Promise<{ practitionerId: string; id: string }> {
+async function todayAppointment(): Promise<{ practitionerId: string; id: string }> {
   const practitionerId = randomUUID();
-  await openWeek(practitionerId);
-  const booked = await bookAppointment({ practitionerId });
-  await must(CHECK_IN, { id: booked.id }, 'secretary');
+  await attachToPractice(practitionerId);
+  await openWeek(practitionerId, '00:00', '24:00');
+  const booked = await bookAppointment({ practitionerId, startsAt: new Date(Date.now() + 60_000).toISOString() });
   return { practitionerId, id: booked.id };
+}
+
+/** A practitioner of its own with one patient in the waiting room, checked in by the secretary. */
+async function waitingPatient(): Promise<{ practitionerId: string; id: string }> {
+  const today = await todayAppointment();
+  await must(CHECK_IN, { id: today.id }, 'secretary');
+  return today;
 }
 
 async function appointmentAsSecretary(id: string): Promise<{ id: string; status: string; startsAt: string }> {
@@ -317,10 +354,12 @@ async function appointmentAsSecretary(id: string): Promise<{ id: string; status:
 
 before(async () => {
   system = await startTestSystem();
-  practice = system.admin.cabinetId;
   const admin = await login(system.url, system.admin.email, system.admin.password);
   accounts.admin = { email: system.admin.email, password: system.admin.password, ...admin };
+  // The staff's practice: a real Cabinet, its doctor attached (bookings check both).
+  practice = (await createCabinet()).id;
   accounts.doctor = await createAccount({ role: 'DOCTOR', cabinetId: practice });
+  await attachToPractice(accounts.doctor.userId);
   accounts.secretary = await createAccount({ role: 'SECRETARY', cabinetId: practice });
   accounts.otherPracticeDoctor = await createAccount({ role: 'DOCTOR', cabinetId: otherPractice });
   file = await registerFile('Primus');
@@ -352,6 +391,13 @@ before(async () => {
     await must(
       'mutation Type($input: AppointmentTypeInput!) { createAppointmentType(input: $input) { id } }',
       { input: { cabinetId: practice, label: 'Consultation', durationMinutes: 15 } },
+      'secretary',
+    )
+  ).createAppointmentType.id;
+  onlineTypeId = (
+    await must(
+      'mutation Type($input: AppointmentTypeInput!) { createAppointmentType(input: $input) { id } }',
+      { input: { cabinetId: practice, label: 'Suivi en ligne', durationMinutes: 15, selfBookable: true } },
       'secretary',
     )
   ).createAppointmentType.id;
@@ -560,6 +606,109 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
     call: (actor) => ({ query: 'mutation { rotateSigningKey }', token: tokenOf(actor) }),
     allowed: (_actor, data) => assert.equal(data.rotateSigningKey, true),
   },
+  'Query.staffAccounts': {
+    // The practice's doctor, found by email; `otherPracticeDoctor` names the practice too.
+    call: (actor) => ({
+      query: `query Staff($filter: StaffAccountFilter) { staffAccounts(filter: $filter) { ${STAFF_FIELDS} } }`,
+      variables: { filter: { cabinetId: practice, role: 'DOCTOR', text: accounts.doctor.email } },
+      token: tokenOf(actor),
+    }),
+    allowed: (_actor, data) =>
+      assert.deepEqual(data.staffAccounts, [
+        { id: accounts.doctor.userId, email: accounts.doctor.email, name: 'Matrix Account', active: true },
+      ]),
+  },
+  'Mutation.updateStaffAccount': {
+    call: async (actor) => {
+      const target = await createAccount({ role: 'SECRETARY', cabinetId: practice });
+      const name = uniqueName('Renamed ');
+      return {
+        query: `mutation Update($id: ID!, $input: UpdateStaffAccountInput!) {
+          updateStaffAccount(id: $id, input: $input) { ${STAFF_FIELDS} }
+        }`,
+        variables: { id: target.userId, input: { name, phone: '01 23 45 67 89' } },
+        token: tokenOf(actor),
+        context: { target, name },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      const { target, name } = call.context as { target: Account; name: string };
+      assert.deepEqual(data.updateStaffAccount, { id: target.userId, email: target.email, name, active: true });
+      assert.equal((await staffAccountAsAdmin(target.email)).name, name);
+      assert.equal((await login(system.url, target.email, target.password)).userId, target.userId, 'same password');
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await staffAccountAsAdmin(call.context?.target.email)).name, 'Matrix Account', 'not renamed');
+    },
+  },
+  'Mutation.deactivateStaffAccount': {
+    call: async (actor) => {
+      const target = await createAccount({ role: 'DOCTOR', cabinetId: practice });
+      return {
+        query: `mutation Deactivate($id: ID!) { deactivateStaffAccount(id: $id) { ${STAFF_FIELDS} } }`,
+        variables: { id: target.userId },
+        token: tokenOf(actor),
+        context: { target },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      const { target } = call.context as { target: Account };
+      assert.deepEqual(data.deactivateStaffAccount, {
+        id: target.userId,
+        email: target.email,
+        name: 'Matrix Account',
+        active: false,
+      });
+      await assert.rejects(login(system.url, target.email, target.password), /login failed/);
+    },
+    refused: async (_actor, call) => {
+      const { target } = call.context as { target: Account };
+      assert.equal((await login(system.url, target.email, target.password)).userId, target.userId, 'still active');
+    },
+  },
+  'Mutation.reactivateStaffAccount': {
+    call: async (actor) => {
+      const target = await createAccount({ role: 'SECRETARY', cabinetId: practice });
+      await must(
+        `mutation Deactivate($id: ID!) { deactivateStaffAccount(id: $id) { id } }`,
+        { id: target.userId },
+        'admin',
+      );
+      return {
+        query: `mutation Reactivate($id: ID!) { reactivateStaffAccount(id: $id) { ${STAFF_FIELDS} } }`,
+        variables: { id: target.userId },
+        token: tokenOf(actor),
+        context: { target },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      const { target } = call.context as { target: Account };
+      assert.equal(data.reactivateStaffAccount.active, true);
+      assert.equal((await login(system.url, target.email, target.password)).userId, target.userId);
+    },
+    refused: async (_actor, call) => {
+      const { target } = call.context as { target: Account };
+      await assert.rejects(login(system.url, target.email, target.password), /login failed/, 'still deactivated');
+    },
+  },
+  'Mutation.updateMyProfile': {
+    call: async (actor) => {
+      const query = `mutation Profile($input: UpdateMyProfileInput!) {
+        updateMyProfile(input: $input) { id phone signature }
+      }`;
+      const signature = uniqueName('Dr ');
+      const input = { phone: '+33 6 12 34 56 78', signature };
+      if (actor === 'anonymous') return { query, variables: { input }, token: null };
+      const account = await accountLike(actor);
+      return { query, variables: { input }, token: account.token, context: { account, signature } };
+    },
+    allowed: async (_actor, data, call) => {
+      const { account, signature } = call.context as { account: Account; signature: string };
+      assert.deepEqual(data.updateMyProfile, { id: account.userId, phone: '+33 6 12 34 56 78', signature });
+      const me = await gql(system.url, '{ me { id signature } }', {}, account.token);
+      assert.deepEqual(me.data?.me, { id: account.userId, signature });
+    },
+  },
   'Mutation.registerPatient': {
     call: (actor) => {
       const lastName = uniqueName('Registered');
@@ -642,9 +791,10 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
     call: (actor) => ({ query: `{ cabinets { ${CABINET} } }`, token: tokenOf(actor) }),
     allowed: (actor, data) => {
       const ids = (data.cabinets as { id: string }[]).map((c) => c.id);
-      // The admin sees every practice; practice staff their own, and `practice` has no Cabinet row.
-      if (actor === 'admin') assert.ok(ids.includes(cabinet.id), JSON.stringify(data));
-      else assert.deepEqual(ids, []);
+      // The admin sees every practice; practice staff their own (`otherPractice` has no Cabinet row).
+      if (actor === 'admin') assert.ok(ids.includes(cabinet.id) && ids.includes(practice), JSON.stringify(data));
+      else if (actor === 'otherPracticeDoctor') assert.deepEqual(ids, []);
+      else assert.deepEqual(ids, [practice]);
     },
   },
   'Query.cabinet': {
@@ -657,9 +807,10 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
     allowed: (_actor, data) => assert.deepEqual(data.cabinet, { ...cabinet, active: true }),
   },
   'Query.myCabinet': {
-    // The admin belongs to no practice (FORBIDDEN from the service); practice staff do, but their
-    // practices have no Cabinet row in the cabinets subgraph: NOT_FOUND.
+    // The admin belongs to no practice (FORBIDDEN from the service); practice staff read theirs;
+    // `otherPractice` has no Cabinet row in the cabinets subgraph: NOT_FOUND.
     call: (actor) => ({ query: `{ myCabinet { ${CABINET} } }`, token: tokenOf(actor) }),
+    allowed: (_actor, data) => assert.equal(data.myCabinet.id, practice),
   },
   'Mutation.createCabinet': {
     call: (actor) => {
@@ -772,6 +923,14 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
     },
     allowed: (_actor, data) => assert.ok(data.availableSlots.length > 0, 'two open days have free slots'),
   },
+  'Query.myAppointments': {
+    call: (actor) => ({ query: '{ myAppointments { id startsAt status } }', token: tokenOf(actor) }),
+    allowed: (actor, data) => {
+      const ids = (data.myAppointments as { id: string }[]).map((a) => a.id);
+      // `file` (the patient's) has the appointment booked in before(); `otherFile` has none of it.
+      assert.equal(ids.includes(appointment.id), actor === 'patient', JSON.stringify(data));
+    },
+  },
   'Query.appointment': {
     call: (actor) => ({
       query: `query Appointment($id: ID!) { appointment(id: $id) { ${APPOINTMENT} } }`,
@@ -807,11 +966,12 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
       variables: { cabinetId: practice },
       token: tokenOf(actor),
     }),
-    allowed: (_actor, data) =>
-      assert.ok(
-        (data.appointmentTypes as { id: string }[]).some((t) => t.id === appointmentTypeId),
-        JSON.stringify(data),
-      ),
+    allowed: (actor, data) => {
+      const ids = (data.appointmentTypes as { id: string }[]).map((t) => t.id);
+      // Patients are offered the self-bookable types only.
+      if (isPracticeStaff(actor)) assert.ok(ids.includes(appointmentTypeId) && ids.includes(onlineTypeId), ids.join());
+      else assert.deepEqual(ids, [onlineTypeId]);
+    },
   },
   'Query.weeklyAvailability': {
     call: (actor) => ({
@@ -911,6 +1071,7 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
     // the allowed callers wait for it to start.
     call: async (actor) => {
       const practitionerId = randomUUID();
+      await attachToPractice(practitionerId);
       await openWeek(practitionerId, '00:00', '24:00');
       const startsAt = new Date(Date.now() + 2_000).toISOString();
       const booked = await bookAppointment({ practitionerId, startsAt });
@@ -955,7 +1116,7 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
   },
   'Mutation.checkInAppointment': {
     call: async (actor) => {
-      const booked = await bookAppointment();
+      const booked = await todayAppointment();
       return { query: CHECK_IN, variables: { id: booked.id }, token: tokenOf(actor), context: { id: booked.id } };
     },
     allowed: (_actor, data, call) => {
@@ -1024,9 +1185,10 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
     },
   },
   'Mutation.setWeeklyAvailability': {
-    // A practitioner id of its own per call: the doctor's week stays as the bookings need it.
-    call: (actor) => {
+    // A practitioner of its own per call: the doctor's week stays as the bookings need it.
+    call: async (actor) => {
       const practitionerId = randomUUID();
+      await attachToPractice(practitionerId);
       const rules = [{ weekday: 'MONDAY', startTime: '09:00', endTime: '12:30' }];
       return {
         query: SET_WEEK,

@@ -1,7 +1,20 @@
-// Event contracts of the cabinets subgraph. They live here until the lead moves them to
-// @cabinet/platform/events (TOPICS.cabinets and the constants below).
-import type { Address } from './domain/cabinet.ts';
-import type { OpeningDay } from './domain/opening-hours.ts';
+// Event contracts of the cabinets subgraph: what it promises and what its consumers (the
+// appointments projection) rely on. Written without importing the subgraph's domain.
+
+/** A practice's postal address. */
+export interface Address {
+  street: string;
+  postalCode: string;
+  city: string;
+  /** ISO 3166-1 alpha-2, upper case. */
+  country: string;
+}
+
+/** One open day of a practice: local times "HH:MM" in the practice's time zone. */
+export interface OpeningDay {
+  weekday: string;
+  intervals: { opens: string; closes: string }[];
+}
 
 /** The topic (before any prefix) every cabinets event goes to, keyed by cabinet id. */
 export const CABINETS_TOPIC = 'cabinet.cabinets.v1';

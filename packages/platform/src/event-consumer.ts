@@ -1,6 +1,6 @@
-import { type EventEnvelope, isEnvelope } from '@cabinet/platform/events';
-import type { Logger } from '@cabinet/platform/logger';
 import type { KafkaMessage } from 'kafkajs';
+import { type EventEnvelope, isEnvelope } from './events.ts';
+import type { Logger } from './logger.ts';
 
 /**
  * Decodes a Kafka message into an event envelope. A message that is not one is logged and

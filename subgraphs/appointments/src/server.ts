@@ -1,23 +1,56 @@
 import { readFileSync } from 'node:fs';
-import { openDatabase } from '@cabinet/platform/database';
-import { createLogger } from '@cabinet/platform/logger';
+import { APPOINTMENTS_TOPIC } from '@cabinet/platform/appointment-events';
+import { CABINETS_TOPIC } from '@cabinet/platform/cabinet-events';
+import { type DatabaseHooks, openDatabase } from '@cabinet/platform/database';
+import { decodeEvent } from '@cabinet/platform/event-consumer';
+import { TOPICS, topicName } from '@cabinet/platform/events';
+import { createKafka, startConsumer } from '@cabinet/platform/kafka';
+import { createLogger, type Logger } from '@cabinet/platform/logger';
 import { OutboxEvent } from '@cabinet/platform/outbox';
 import { startPublishing } from '@cabinet/platform/publishing';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
+import { AgendaReader } from './agenda.ts';
 import type { AppointmentsConfig } from './config.ts';
-import { APPOINTMENTS_TOPIC } from './events.ts';
 import { ENTITIES } from './persistence/entities.ts';
 import { migrations } from './persistence/migrations.ts';
+import { Projection } from './projection.ts';
 import { createResolvers } from './resolvers.ts';
 import { AppointmentsService } from './service.ts';
 
 export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
+/** Publishes due reminders every `intervalMs`, one round at a time; what a failed round missed, the next one sends. */
+function startReminderLoop(appointments: AppointmentsService, intervalMs: number, log: Logger) {
+  let round: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    round ??= appointments
+      .sendDueReminders()
+      .catch((error: unknown) => log.warn({ err: error }, 'reminder round failed'))
+      .finally(() => {
+        round = null;
+      });
+  }, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await round;
+    },
+  };
+}
+
 /** Starts the appointments subgraph: database, outbox relay to Kafka, HTTP and WebSocket (waiting room). */
-export async function startAppointmentsService(config: AppointmentsConfig): Promise<RunningServer> {
+export async function startAppointmentsService(
+  config: AppointmentsConfig,
+  hooks: DatabaseHooks = {},
+): Promise<RunningServer> {
   const log = createLogger('appointments', config.LOG_LEVEL);
-  const orm = await openDatabase({ url: config.DATABASE_URL, entities: [...ENTITIES, OutboxEvent], migrations });
+  const orm = await openDatabase({
+    url: config.DATABASE_URL,
+    entities: [...ENTITIES, OutboxEvent],
+    migrations,
+    onQuery: hooks.onQuery,
+  });
   const { topic, auditor, nudge, ...publishing } = startPublishing({
     service: 'appointments',
     orm,
@@ -25,11 +58,31 @@ export async function startAppointmentsService(config: AppointmentsConfig): Prom
     config,
     topic: APPOINTMENTS_TOPIC,
   });
-  const appointments = new AppointmentsService({ orm, log, topic, auditor, onEventsRecorded: nudge });
+  const appointments = new AppointmentsService({
+    orm,
+    log,
+    topic,
+    auditor,
+    onEventsRecorded: nudge,
+    reminderLeadMinutes: config.REMINDER_LEAD_MINUTES,
+    projectionWaitMs: config.PROJECTION_WAIT_MS,
+  });
+  const projection = new Projection(orm, log);
+  const consumer = startConsumer({
+    kafka: createKafka('appointments-projection', config.KAFKA_BROKERS, log),
+    groupId: config.KAFKA_GROUP_ID,
+    topics: [CABINETS_TOPIC, TOPICS.patients].map((name) => topicName(config.KAFKA_TOPIC_PREFIX, name)),
+    log,
+    handle: async (message) => {
+      const event = decodeEvent(message, log);
+      if (event) await projection.apply(event);
+    },
+  });
+  const reminders = startReminderLoop(appointments, config.REMINDER_POLL_MS, log);
   const server = await startSubgraph({
     name: 'appointments',
     typeDefs,
-    resolvers: createResolvers(appointments),
+    resolvers: createResolvers(appointments, new AgendaReader({ orm, auditor })),
     host: config.HOST,
     port: config.PORT,
     routerSecret: config.ROUTER_SECRET,
@@ -40,6 +93,8 @@ export async function startAppointmentsService(config: AppointmentsConfig): Prom
     ...server,
     async stop() {
       await server.stop();
+      await consumer.stop();
+      await reminders.stop();
       await publishing.stop();
       await orm.close();
     },

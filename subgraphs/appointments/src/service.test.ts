@@ -5,21 +5,49 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import {
+  APPOINTMENT_BOOKED,
+  APPOINTMENT_CALLED,
+  APPOINTMENT_CANCELLED,
+  APPOINTMENT_CHECKED_IN,
+  APPOINTMENT_COMPLETED,
+  APPOINTMENT_CONFIRMED,
+  APPOINTMENT_NO_SHOW,
+  APPOINTMENT_REMINDER_DUE,
+  APPOINTMENT_RESCHEDULED,
+} from '@cabinet/platform/appointment-events';
 import { Auditor } from '@cabinet/platform/audit';
+import {
+  CABINET_CREATED,
+  CABINET_DEACTIVATED,
+  CABINET_UPDATED,
+  type CabinetSnapshot,
+  PRACTITIONER_ATTACHED,
+  PRACTITIONER_DETACHED,
+} from '@cabinet/platform/cabinet-events';
 import { type MikroORM, openDatabase, sql } from '@cabinet/platform/database';
 import { DomainError, type ErrorCode } from '@cabinet/platform/errors';
-import { ACCESS_AUDITED, type AccessAudited } from '@cabinet/platform/events';
+import { ACCESS_AUDITED, type AccessAudited, envelope, PATIENT_REGISTERED } from '@cabinet/platform/events';
 import type { Caller, Role } from '@cabinet/platform/identity';
 import { createLogger } from '@cabinet/platform/logger';
 import { OutboxEvent } from '@cabinet/platform/outbox';
 import { execute, GraphQLError, parse, subscribe } from 'graphql';
+import { AgendaReader } from './agenda.ts';
 import { addDays, localDateOf, zonedToUtc } from './domain/time.ts';
-import { APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, APPOINTMENT_RESCHEDULED } from './events.ts';
 import { ENTITIES } from './persistence/entities.ts';
 import { migrations } from './persistence/migrations.ts';
+import { Projection } from './projection.ts';
 import { createResolvers } from './resolvers.ts';
 import { typeDefs } from './server.ts';
-import { AGENDA_TAKEN, AppointmentsService, NOBODY_WAITING } from './service.ts';
+import {
+  AGENDA_TAKEN,
+  ALREADY_IN_CONSULTATION,
+  AppointmentsService,
+  FOR_THEMSELVES,
+  NOBODY_WAITING,
+  NOT_SELF_BOOKABLE,
+  NOT_TODAY,
+} from './service.ts';
 
 const POSTGRES_URL = (process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432').replace(/\/$/, '');
 const DATABASE_URL = `${POSTGRES_URL}/${process.env.DB_PREFIX ?? 'cabinet'}_test_appointments`;
@@ -29,13 +57,15 @@ const log = createLogger('test', 'silent');
 let orm: MikroORM;
 let auditor: Auditor;
 let service: AppointmentsService;
+let projection: Projection;
 const topic = `test-${randomUUID()}.appointments`;
 
 before(async () => {
   orm = await openDatabase({ url: DATABASE_URL, entities: [...ENTITIES, OutboxEvent], migrations });
   // Audit records and events go to the outbox under topics of this run; no relay publishes them.
   auditor = new Auditor({ service: 'appointments', orm, topic: `test-${randomUUID()}.audit`, onRecorded: () => {} });
-  service = new AppointmentsService({ orm, log, topic, auditor, onEventsRecorded: () => {} });
+  service = new AppointmentsService({ orm, log, topic, auditor, onEventsRecorded: () => {}, projectionWaitMs: 200 });
+  projection = new Projection(orm, log);
 });
 after(async () => {
   await orm?.close(true);
@@ -52,12 +82,56 @@ const inDays = (days: number): string => addDays(localDateOf(new Date(), PARIS),
 /** An ISO instant for a local date and time in Paris. */
 const paris = (date: string, time: string): string => zonedToUtc(date, time, PARIS).toISOString();
 
-/** A practice with a doctor (the practitioner, open every day 08:00–12:00 and 14:00–19:00), a secretary and a type. */
+/** A practice as the cabinets subgraph announces it. */
+const snapshot = (cabinetId: string, changes: Partial<CabinetSnapshot> = {}): CabinetSnapshot => ({
+  cabinetId,
+  name: `Cabinet ${cabinetId}`,
+  specialty: 'Médecine générale',
+  address: { street: '1 rue de la République', postalCode: '69001', city: 'Lyon', country: 'FR' },
+  phone: null,
+  email: null,
+  logoUrl: null,
+  openingHours: [],
+  timeZone: PARIS,
+  active: true,
+  ...changes,
+});
+
+/** What the cabinets and patients subgraphs would have announced: a practice, a doctor attached, patients. */
+const known = {
+  practice: (cabinetId: string, active = true) =>
+    projection.apply(envelope('cabinets', CABINET_CREATED, cabinetId, null, snapshot(cabinetId, { active }))),
+  practitioner: (cabinetId: string, userId: string) =>
+    projection.apply(
+      envelope('cabinets', PRACTITIONER_ATTACHED, cabinetId, null, {
+        practitionerId: randomUUID(),
+        cabinetId,
+        userId,
+        specialty: 'Médecine générale',
+        rpps: '10000000008',
+      }),
+    ),
+  patient: async (cabinetId: string, patientId: string = randomUUID()) => {
+    await projection.apply(
+      envelope('patients', PATIENT_REGISTERED, cabinetId, null, { patientId, cabinetId, displayName: 'P' }),
+    );
+    return patientId;
+  },
+};
+
+/**
+ * A practice with a doctor (the practitioner, open every day 08:00–12:00 and 14:00–19:00), a
+ * secretary, a type and patients (each booking takes the next one).
+ */
 async function practice(durationMinutes = 30) {
   const cabinetId = randomUUID();
   const doctor = as('DOCTOR', cabinetId);
   const secretary = as('SECRETARY', cabinetId);
   const practitionerId = doctor.identity?.userId as string;
+  await known.practice(cabinetId);
+  await known.practitioner(cabinetId, practitionerId);
+  const patients = await Promise.all(Array.from({ length: 8 }, () => known.patient(cabinetId)));
+  let bookings = 0;
   const type = await service.createAppointmentType(secretary, { cabinetId, label: 'Consultation', durationMinutes });
   const days = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
   await service.setWeeklyAvailability(secretary, {
@@ -69,14 +143,14 @@ async function practice(durationMinutes = 30) {
       { weekday, startTime: '14:00', endTime: '19:00' },
     ]),
   });
-  const booking = (startsAt: string, patientId: string = randomUUID()) => ({
+  const booking = (startsAt: string, patientId: string = patients[bookings++ % patients.length] as string) => ({
     patientId,
     practitionerId,
     cabinetId,
     appointmentTypeId: type.id,
     startsAt,
   });
-  return { cabinetId, doctor, secretary, practitionerId, type, booking };
+  return { cabinetId, doctor, secretary, practitionerId, type, booking, patients };
 }
 
 const fails = (code: ErrorCode, message?: string | RegExp) => (error: unknown) => {
@@ -118,7 +192,7 @@ const countIn = async (practitionerId: string, from: string, to: string): Promis
 test('a secretary books an appointment: booked, announced, audited, no longer a free slot', async () => {
   const { cabinetId, secretary, practitionerId, type, booking } = await practice();
   const day = inDays(10);
-  const patientId = randomUUID();
+  const patientId = await known.patient(cabinetId);
   const booked = await service.book(secretary, booking(paris(day, '09:00'), patientId));
   assert.equal(booked.status, 'BOOKED');
   assert.equal(booked.startsAt, paris(day, '09:00'));
@@ -138,6 +212,7 @@ test('a secretary books an appointment: booked, announced, audited, no longer a 
         appointmentTypeId: type.id,
         startsAt: booked.startsAt,
         endsAt: booked.endsAt,
+        timeZone: 'Europe/Paris',
         status: 'BOOKED',
         overbooked: false,
       },
@@ -256,6 +331,7 @@ test('rescheduling moves an appointment to another day atomically; a taken time 
       previousEndsAt: paris(day, '11:30'),
       startsAt: paris(other, '16:30'),
       endsAt: paris(other, '17:00'),
+      timeZone: 'Europe/Paris',
     },
   });
   await service.cancel(secretary, moved.id, 'Annulé');
@@ -290,6 +366,8 @@ test('bookings outside opening hours, on leave, or in the past are refused, read
   );
   await assert.rejects(service.book(secretary, booking('2030-01-01 09:00')), fails('BAD_USER_INPUT', /ISO 8601/));
   const other = { ...booking(paris(inDays(20), '09:00')), practitionerId: randomUUID() };
+  await assert.rejects(service.book(secretary, other), fails('NOT_FOUND', /^Practitioner /));
+  await known.practitioner(cabinetId, other.practitionerId);
   await assert.rejects(service.book(secretary, other), fails('BAD_USER_INPUT', /no opening hours/));
   const slots = await service.availableSlots(secretary, {
     ...booking(''),
@@ -361,7 +439,9 @@ test('roles: patients and admins are FORBIDDEN; only a doctor may overbook, and 
 test('through GraphQL: the resolvers return stubs for the patient and the practitioner', async () => {
   const { secretary, booking, practitionerId } = await practice();
   const booked = await service.book(secretary, booking(paris(inDays(19), '09:00')));
-  const schema = buildSubgraphSchema([{ typeDefs, resolvers: createResolvers(service) }]);
+  const schema = buildSubgraphSchema([
+    { typeDefs, resolvers: createResolvers(service, new AgendaReader({ orm, auditor })) },
+  ]);
   const result = await execute({
     schema,
     document: parse(`query($id: ID!) { appointment(id: $id) {
@@ -544,7 +624,9 @@ test('waitingRoomUpdated pushes check-in, call and completion to the practice, n
 test('waitingRoomUpdated through the schema: the practice gets events, another practice a NOT_FOUND', async () => {
   const { cabinetId, secretary, booking } = await practice(30);
   const { day, clocked, at } = waitingRoomDay();
-  const schema = buildSubgraphSchema([{ typeDefs, resolvers: createResolvers(clocked) }]);
+  const schema = buildSubgraphSchema([
+    { typeDefs, resolvers: createResolvers(clocked, new AgendaReader({ orm, auditor })) },
+  ]);
   const document = parse(
     'subscription($c: ID!) { waitingRoomUpdated(cabinetId: $c) { kind appointment { id status } } }',
   );
@@ -578,4 +660,260 @@ test('waitingRoomUpdated through the schema: the practice gets events, another p
   } finally {
     await live.return(undefined);
   }
+});
+
+test('every step of an appointment is an event: confirmed, checked in, called, completed; no-show too', async () => {
+  const { cabinetId, secretary, doctor, practitionerId, booking } = await practice(30);
+  const { day, clocked, at } = waitingRoomDay();
+  const pending = await clocked.book(secretary, { ...booking(paris(day, '09:00')), pending: true });
+  await clocked.confirm(secretary, pending.id);
+  at('08:50');
+  await clocked.checkIn(secretary, pending.id);
+  at('09:00');
+  await clocked.callNext(doctor, cabinetId, practitionerId);
+  await clocked.complete(doctor, pending.id);
+  const events = await eventsOf(pending.id);
+  assert.deepEqual(
+    events.map((event) => event.type),
+    [APPOINTMENT_BOOKED, APPOINTMENT_CONFIRMED, APPOINTMENT_CHECKED_IN, APPOINTMENT_CALLED, APPOINTMENT_COMPLETED],
+  );
+  for (const event of events.slice(1)) {
+    assert.equal(event.data.appointmentId, pending.id);
+    assert.equal(event.data.practitionerId, practitionerId);
+    assert.equal(event.data.patientId, pending.patientId);
+    assert.equal(event.data.timeZone, PARIS);
+  }
+  assert.equal(events[2]?.data.arrivedAt, paris(day, '08:50'));
+  assert.equal(events[3]?.data.calledAt, paris(day, '09:00'));
+
+  const missed = await clocked.book(secretary, booking(paris(day, '10:00')));
+  at('10:20');
+  await clocked.markNoShow(secretary, missed.id);
+  assert.deepEqual(
+    (await eventsOf(missed.id)).map((event) => event.type),
+    [APPOINTMENT_BOOKED, APPOINTMENT_NO_SHOW],
+  );
+});
+
+test('a practitioner is in consultation with one patient at a time; check-in is for today only', async () => {
+  const { cabinetId, secretary, doctor, practitionerId, booking } = await practice(30);
+  const { day, clocked, at } = waitingRoomDay();
+  const appointments = [
+    await clocked.book(secretary, booking(paris(day, '09:00'))),
+    await clocked.book(secretary, booking(paris(day, '09:30'))),
+    await clocked.book(secretary, booking(paris(day, '10:00'))),
+  ];
+  const tomorrow = await clocked.book(secretary, booking(paris(addDays(day, 1), '09:00')));
+  at('08:50');
+  for (const appointment of appointments) await clocked.checkIn(secretary, appointment.id);
+  await assert.rejects(clocked.checkIn(secretary, tomorrow.id), fails('BAD_USER_INPUT', NOT_TODAY));
+  assert.equal((await clocked.byId(secretary, tomorrow.id)).status, 'BOOKED', 'unchanged');
+
+  // Two calls at once: one patient comes in, the other call is refused, nobody else moves.
+  const calls = await Promise.allSettled([
+    clocked.callNext(doctor, cabinetId, practitionerId),
+    clocked.callNext(doctor, cabinetId, practitionerId),
+  ]);
+  const refused = calls.flatMap((call) => (call.status === 'rejected' ? [call.reason] : []));
+  assert.equal(calls.filter((call) => call.status === 'fulfilled').length, 1);
+  assert.equal(refused.length, 1);
+  fails('CONFLICT', ALREADY_IN_CONSULTATION)(refused[0]);
+  const statuses = async () =>
+    Promise.all(appointments.map(async (appointment) => (await clocked.byId(secretary, appointment.id)).status));
+  assert.deepEqual((await statuses()).sort(), ['ARRIVED', 'ARRIVED', 'IN_CONSULTATION']);
+  await assert.rejects(clocked.callNext(doctor, cabinetId, practitionerId), fails('CONFLICT', ALREADY_IN_CONSULTATION));
+  // Once the consultation is over, the next one can start.
+  const current = appointments[(await statuses()).indexOf('IN_CONSULTATION')] as { id: string };
+  await clocked.complete(doctor, current.id);
+  assert.equal((await clocked.callNext(doctor, cabinetId, practitionerId)).status, 'IN_CONSULTATION');
+});
+
+/** Reminder events recorded for an appointment. */
+const remindersOf = async (appointmentId: string) =>
+  (await eventsOf(appointmentId)).filter((event) => event.type === APPOINTMENT_REMINDER_DUE);
+
+test('reminders: due the day before, published once, moved with the appointment, none when cancelled', async () => {
+  const { secretary, booking } = await practice(30);
+  const day = inDays(3);
+  let now = new Date(paris(inDays(0), '00:00'));
+  const clocked = new AppointmentsService({ orm, log, topic, auditor, onEventsRecorded: () => {}, clock: () => now });
+  const kept = await clocked.book(secretary, booking(paris(day, '09:00')));
+  const moved = await clocked.book(secretary, booking(paris(day, '10:00')));
+  const cancelled = await clocked.book(secretary, booking(paris(day, '11:00')));
+  await clocked.cancel(secretary, cancelled.id, 'Empêchement');
+  // Just before the day-before mark: nothing yet.
+  now = new Date(new Date(paris(day, '09:00')).getTime() - 86_400_000 - 1000);
+  await clocked.sendDueReminders();
+  assert.deepEqual(await remindersOf(kept.id), []);
+  now = new Date(new Date(paris(day, '09:00')).getTime() - 86_400_000 + 1000);
+  await clocked.reschedule(secretary, moved.id, paris(addDays(day, 1), '10:00'));
+  await clocked.sendDueReminders();
+  const [reminder, ...more] = await remindersOf(kept.id);
+  assert.equal(more.length, 0);
+  assert.equal(reminder?.data.startsAt, kept.startsAt);
+  assert.equal(reminder?.data.patientId, kept.patientId);
+  assert.equal(reminder?.data.timeZone, PARIS);
+  // A second round, and a restarted service on the same database, publish nothing again.
+  await clocked.sendDueReminders();
+  const restarted = new AppointmentsService({ orm, log, topic, auditor, onEventsRecorded: () => {}, clock: () => now });
+  await restarted.sendDueReminders();
+  assert.equal((await remindersOf(kept.id)).length, 1);
+  // The moved appointment is reminded the day before its new time; the cancelled one never.
+  assert.deepEqual(await remindersOf(moved.id), []);
+  now = new Date(new Date(paris(addDays(day, 1), '10:00')).getTime() - 86_400_000 + 1000);
+  await restarted.sendDueReminders();
+  assert.deepEqual(
+    (await remindersOf(moved.id)).map((event) => event.data.startsAt),
+    [paris(addDays(day, 1), '10:00')],
+  );
+  assert.deepEqual(await remindersOf(cancelled.id), []);
+});
+
+test('reminders: an appointment made less than a day ahead gets none', async () => {
+  const { secretary, booking } = await practice(30);
+  const { day, clocked } = waitingRoomDay();
+  const soon = await clocked.book(secretary, booking(paris(day, '11:00')));
+  await clocked.sendDueReminders();
+  assert.deepEqual(await remindersOf(soon.id), []);
+  const [row] = await sql<{ count: string }>(
+    orm.em.fork(),
+    'select count(*) from appointment_reminder where appointment_id = ?',
+    [soon.id],
+  );
+  assert.equal(Number(row?.count), 0);
+});
+
+test('a booking names a practice, practitioner and patient the projection knows, or is refused', async () => {
+  const { cabinetId, secretary, practitionerId, booking } = await practice(30);
+  const start = paris(inDays(22), '09:00');
+  await assert.rejects(service.book(secretary, booking(start, randomUUID())), fails('NOT_FOUND', /^Patient /));
+  // A patient of another practice is unknown here.
+  const elsewhere = await known.patient(randomUUID());
+  await assert.rejects(service.book(secretary, booking(start, elsewhere)), fails('NOT_FOUND', /^Patient /));
+  // A detached practitioner takes no more bookings.
+  await projection.apply(
+    envelope('cabinets', PRACTITIONER_DETACHED, cabinetId, null, {
+      practitionerId: randomUUID(),
+      cabinetId,
+      userId: practitionerId,
+    }),
+  );
+  await assert.rejects(service.book(secretary, booking(start)), fails('NOT_FOUND', /^Practitioner /));
+  await known.practitioner(cabinetId, practitionerId);
+  // A deactivated practice neither.
+  await projection.apply(
+    envelope('cabinets', CABINET_DEACTIVATED, cabinetId, null, { cabinetId, deactivatedAt: new Date().toISOString() }),
+  );
+  await assert.rejects(
+    service.book(secretary, booking(start)),
+    fails('BAD_USER_INPUT', 'This practice is deactivated and takes no appointments'),
+  );
+  assert.equal(await countIn(practitionerId, paris(inDays(22), '00:00'), paris(inDays(23), '00:00')), 0);
+});
+
+test("opening hours are in the practice's time zone, for a practitioner attached to it", async () => {
+  const { cabinetId, secretary, practitionerId } = await practice(30);
+  const rules = [{ weekday: 'MONDAY' as const, startTime: '09:00', endTime: '12:00' }];
+  const saved = await service.setWeeklyAvailability(secretary, { practitionerId, cabinetId, rules });
+  assert.equal(saved[0]?.timeZone, PARIS, "the practice's time zone by default");
+  await assert.rejects(
+    service.setWeeklyAvailability(secretary, { practitionerId, cabinetId, timeZone: 'America/New_York', rules }),
+    fails('BAD_USER_INPUT', "timeZone must be the practice's time zone (Europe/Paris)"),
+  );
+  await assert.rejects(
+    service.setWeeklyAvailability(secretary, { practitionerId: randomUUID(), cabinetId, rules }),
+    fails('NOT_FOUND', /^Practitioner /),
+  );
+});
+
+test('the projection applies each event once, and a later snapshot of a practice wins', async () => {
+  const cabinetId = randomUUID();
+  const created = envelope('cabinets', CABINET_CREATED, cabinetId, null, snapshot(cabinetId));
+  assert.equal(await projection.apply(created), true);
+  assert.equal(await projection.apply(created), false, 'a redelivered event changes nothing');
+  await projection.apply(
+    envelope('cabinets', CABINET_UPDATED, cabinetId, null, {
+      ...snapshot(cabinetId, { timeZone: 'Europe/Brussels' }),
+      changed: ['timeZone'],
+    }),
+  );
+  const [row] = await sql<{ time_zone: string }>(
+    orm.em.fork(),
+    'select time_zone from known_practice where cabinet_id = ?',
+    [cabinetId],
+  );
+  assert.equal(row?.time_zone, 'Europe/Brussels');
+  assert.equal(await projection.apply(envelope('cabinets', 'cabinets.Unknown.v1', cabinetId, null, {})), false);
+});
+
+test('a patient books online for themselves, on a self-bookable type only, and reads their own appointments', async () => {
+  const { cabinetId, secretary, practitionerId, type, booking, patients } = await practice(30);
+  const online = await service.createAppointmentType(secretary, {
+    cabinetId,
+    label: 'Suivi',
+    durationMinutes: 15,
+    selfBookable: true,
+  });
+  const patientId = patients[0] as string;
+  const patient: Caller = {
+    requestId: randomUUID(),
+    clientAddress: null,
+    identity: { userId: randomUUID(), role: 'PATIENT', cabinetId, patientId },
+  };
+  const day = inDays(24);
+  assert.deepEqual(
+    (await service.appointmentTypes(patient, cabinetId)).map((offered) => offered.label),
+    ['Suivi'],
+    'a patient is offered the self-bookable types only',
+  );
+  const slots = await service.availableSlots(patient, {
+    practitionerId,
+    cabinetId,
+    appointmentTypeId: online.id,
+    from: paris(day, '08:00'),
+    to: paris(day, '09:00'),
+  });
+  assert.equal(slots.length, 4);
+  await assert.rejects(
+    service.availableSlots(patient, {
+      practitionerId,
+      cabinetId,
+      appointmentTypeId: type.id,
+      from: paris(day, '08:00'),
+      to: paris(day, '09:00'),
+    }),
+    fails('FORBIDDEN', NOT_SELF_BOOKABLE),
+  );
+
+  const mine = await service.book(patient, {
+    ...booking(slots[0]?.startsAt as string, patientId),
+    appointmentTypeId: online.id,
+  });
+  assert.equal(mine.status, 'BOOKED');
+  await assert.rejects(
+    service.book(patient, { ...booking(paris(day, '10:00'), patients[1]), appointmentTypeId: online.id }),
+    fails('FORBIDDEN', FOR_THEMSELVES),
+  );
+  await assert.rejects(
+    service.book(patient, booking(paris(day, '10:00'), patientId)),
+    fails('FORBIDDEN', NOT_SELF_BOOKABLE),
+  );
+  await assert.rejects(
+    service.book(patient, { ...booking(paris(day, '10:00'), patientId), appointmentTypeId: online.id }, true),
+    fails('FORBIDDEN'),
+  );
+  assert.equal(await countIn(practitionerId, paris(day, '00:00'), paris(day, '24:00')), 1, 'only the own booking');
+
+  const someoneElses = await service.book(secretary, booking(paris(day, '11:00'), patients[1]));
+  assert.deepEqual(
+    (await service.mine(patient)).map((appointment) => appointment.id),
+    [mine.id],
+  );
+  assert.equal((await service.byId(patient, mine.id)).id, mine.id);
+  await assert.rejects(service.byId(patient, someoneElses.id), fails('NOT_FOUND'));
+  await assert.rejects(
+    service.list(patient, { cabinetId, from: paris(day, '00:00'), to: paris(day, '24:00') }),
+    fails('FORBIDDEN'),
+  );
+  await assert.rejects(service.mine(secretary), fails('FORBIDDEN'));
 });

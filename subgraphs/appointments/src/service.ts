@@ -1,8 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { assertSameCabinet, type Permission } from '@cabinet/platform/access';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { assertSameCabinet, can, type Permission } from '@cabinet/platform/access';
+import {
+  APPOINTMENT_BOOKED,
+  APPOINTMENT_CALLED,
+  APPOINTMENT_CANCELLED,
+  APPOINTMENT_CHECKED_IN,
+  APPOINTMENT_COMPLETED,
+  APPOINTMENT_CONFIRMED,
+  APPOINTMENT_NO_SHOW,
+  APPOINTMENT_REMINDER_DUE,
+  APPOINTMENT_RESCHEDULED,
+  type AppointmentBooked,
+  type AppointmentCalled,
+  type AppointmentCheckedIn,
+  type AppointmentFacts,
+  type AppointmentReminderDue,
+  type AppointmentRescheduled,
+} from '@cabinet/platform/appointment-events';
 import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
-import type { EntityManager, MikroORM } from '@cabinet/platform/database';
-import { badUserInput, conflict, notFound } from '@cabinet/platform/errors';
+import { type EntityManager, type MikroORM, sql } from '@cabinet/platform/database';
+import { badUserInput, conflict, forbidden, notFound } from '@cabinet/platform/errors';
 import { envelope } from '@cabinet/platform/events';
 import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
@@ -10,6 +28,7 @@ import { recordEvent } from '@cabinet/platform/outbox';
 import { PubSub } from '@cabinet/platform/pubsub';
 import { DriverException, LockMode } from '@mikro-orm/core';
 import { queue } from './domain/queue.ts';
+import { DEFAULT_REMINDER_LEAD_MINUTES, REMINDED_STATUSES, reminderDueAt } from './domain/reminder.ts';
 import {
   type AppointmentTypeInput,
   assertBookable,
@@ -35,22 +54,19 @@ import {
 import { type AppointmentStatus, assertReschedulable, FREEING_STATUSES, transition } from './domain/status.ts';
 import { addDays, localDateOf, zonedToUtc } from './domain/time.ts';
 import {
-  APPOINTMENT_BOOKED,
-  APPOINTMENT_CANCELLED,
-  APPOINTMENT_RESCHEDULED,
-  type AppointmentBooked,
-  type AppointmentCancelled,
-  type AppointmentRescheduled,
-} from './events.ts';
-import {
   Appointment,
   type AppointmentRecord,
+  AppointmentReminder,
   AppointmentType,
   type AppointmentTypeRecord,
   AvailabilityException,
   type AvailabilityExceptionRecord,
   AvailabilityRule,
   type AvailabilityRuleRecord,
+  KnownPatient,
+  KnownPractice,
+  type KnownPracticeRecord,
+  KnownPractitioner,
   PractitionerSchedule,
 } from './persistence/entities.ts';
 
@@ -60,6 +76,15 @@ export const READ: Permission = 'appointment:read';
 export const WRITE: Permission = 'appointment:write';
 /** Booking over another appointment: doctors only, always audited. */
 export const OVERBOOK: Permission = 'appointment:overbook';
+/** A patient booking online for themselves, on a self-bookable type. */
+export const SELF_BOOK: Permission = 'appointment:selfBook';
+/** A patient reading their own appointments. */
+export const READ_OWN: Permission = 'appointment:readOwn';
+
+/** The refusal of a patient booking for someone else. */
+export const FOR_THEMSELVES = 'A patient books appointments for themselves only';
+/** The refusal of a patient booking a type the practice does not offer online. */
+export const NOT_SELF_BOOKABLE = 'This kind of appointment cannot be booked online; please call the practice';
 
 /** The refusal of calling the next patient of an empty waiting room. */
 export const NOBODY_WAITING = 'Nobody is waiting';
@@ -77,12 +102,29 @@ export interface WaitingRoomEntryView {
   estimatedWaitMinutes: number;
 }
 
+/** The refusal of checking in an appointment of another day. */
+export const NOT_TODAY = 'Only an appointment of today can be checked in';
+/** The refusal of calling a patient while the practitioner is still with another one. */
+export const ALREADY_IN_CONSULTATION = 'The practitioner is already in consultation; complete it first';
+
 /** The refusal of a time already taken in the practitioner's agenda. */
 export const AGENDA_TAKEN = "Dr's agenda already has an appointment at that time";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const uuidOrNull = (value: string | null | undefined): string | null => (value && UUID.test(value) ? value : null);
+export const uuidOrNull = (value: string | null | undefined): string | null =>
+  value && UUID.test(value) ? value : null;
 const MINUTE = 60_000;
+
+/** What every event of an appointment carries. */
+const facts = (appointment: AppointmentRecord, timeZone: string): AppointmentFacts => ({
+  appointmentId: appointment.id,
+  cabinetId: appointment.cabinetId,
+  patientId: appointment.patientId,
+  practitionerId: appointment.practitionerId,
+  startsAt: appointment.startsAt.toISOString(),
+  endsAt: appointment.endsAt.toISOString(),
+  timeZone,
+});
 
 export interface AppointmentTypeView {
   id: string;
@@ -152,7 +194,7 @@ const exceptionView = (exception: AvailabilityExceptionRecord): AvailabilityExce
   endDate: exception.endDate,
   reason: exception.reason ?? null,
 });
-const appointmentView = (appointment: AppointmentRecord, type: AppointmentTypeRecord): AppointmentView => ({
+export const appointmentView = (appointment: AppointmentRecord, type: AppointmentTypeRecord): AppointmentView => ({
   id: appointment.id,
   cabinetId: appointment.cabinetId,
   patientId: appointment.patientId,
@@ -166,7 +208,38 @@ const appointmentView = (appointment: AppointmentRecord, type: AppointmentTypeRe
   createdAt: appointment.createdAt.toISOString(),
 });
 
+/** Views with their appointment types, loaded in one query whatever the number of appointments. */
+export async function appointmentViews(
+  em: EntityManager,
+  appointments: readonly AppointmentRecord[],
+): Promise<AppointmentView[]> {
+  const ids = [...new Set(appointments.map((appointment) => appointment.appointmentTypeId))];
+  const types = ids.length ? await em.find(AppointmentType, { id: { $in: ids } }) : [];
+  const byId = new Map(types.map((type) => [type.id, type]));
+  return appointments.map((appointment) => {
+    const type = byId.get(appointment.appointmentTypeId);
+    if (!type) throw new Error(`appointment ${appointment.id} has no type`);
+    return appointmentView(appointment, type);
+  });
+}
+
 /** True for PostgreSQL's refusal of an overlapping appointment (exclusion violation). */
+/**
+ * Makes the writes to one practitioner's agenda take turns, for the rest of the transaction.
+ * Without it, concurrent bookings of one time wait on each other inside the exclusion constraint
+ * until PostgreSQL aborts one as a deadlock; in turn, the first commits and the others meet its
+ * row at once, a clean CONFLICT. The constraint still has the last word.
+ */
+async function lockAgenda(em: EntityManager, practitionerId: string): Promise<void> {
+  await sql(em, 'select pg_advisory_xact_lock(hashtext(?))', [`agenda:${practitionerId}`]);
+}
+
+/** The refusal of a second IN_CONSULTATION appointment of a practitioner (unique index). */
+export const isConsultationConflict = (error: unknown): boolean =>
+  error instanceof DriverException &&
+  (error as DriverException & { code?: string; constraint?: string }).code === '23505' &&
+  String((error as Error).message).includes('appointment_one_in_consultation');
+
 export const isAgendaConflict = (error: unknown): boolean =>
   error instanceof DriverException && (error as DriverException & { code?: string }).code === '23P01';
 
@@ -182,7 +255,8 @@ export interface BookAppointmentInput {
 export interface WeeklyAvailabilityInput {
   practitionerId: string;
   cabinetId: string;
-  timeZone: string;
+  /** Defaults to the practice's time zone; another one is refused. */
+  timeZone?: string | null;
   rules: WeeklyRuleInput[];
 }
 export interface AvailabilityExceptionInput extends ExceptionInput {
@@ -219,6 +293,13 @@ export interface AppointmentsServiceOptions {
   onEventsRecorded: () => void;
   /** Now; the system clock unless a test sets it. */
   clock?: () => Date;
+  /** How long before an appointment its patient is reminded (default: a day). */
+  reminderLeadMinutes?: number;
+  /**
+   * How long a booking waits for the projection to learn of a practice, practitioner or patient
+   * it names before calling it unknown (their events may be a moment behind the caller).
+   */
+  projectionWaitMs?: number;
 }
 
 /**
@@ -261,9 +342,13 @@ export class AppointmentsService {
 
   async appointmentTypes(caller: Caller, cabinetId: string): Promise<AppointmentTypeView[]> {
     const target = { action: READ, entity: 'AppointmentType' };
-    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    const actor = await this.#authorizeEither(caller, READ, SELF_BOOK, target);
     await this.#inPractice(caller, actor, cabinetId, target);
-    const types = await this.#options.orm.em.fork().find(AppointmentType, { cabinetId }, { orderBy: { label: 'asc' } });
+    // A patient sees what they may book themselves.
+    const selfBookableOnly = can(actor, READ) ? {} : { selfBookable: true };
+    const types = await this.#options.orm.em
+      .fork()
+      .find(AppointmentType, { cabinetId, ...selfBookableOnly }, { orderBy: { label: 'asc' } });
     return types.map(typeView);
   }
 
@@ -273,8 +358,13 @@ export class AppointmentsService {
     const actor = await this.#options.auditor.authorize(caller, WRITE, target);
     const cabinetId = await this.#inPractice(caller, actor, input.cabinetId, target);
     const practitionerId = this.#uuid(input.practitionerId, 'practitionerId');
-    const timeZone = validateTimeZone(input.timeZone);
     const rules = validateWeeklyRules(input.rules);
+    const practice = await this.#practice(cabinetId);
+    await this.#practitioner(cabinetId, practitionerId);
+    const timeZone = validateTimeZone(input.timeZone ?? practice.timeZone);
+    if (timeZone !== practice.timeZone) {
+      throw badUserInput(`timeZone must be the practice's time zone (${practice.timeZone})`, 'timeZone');
+    }
     const saved = await this.#write(async (em) => {
       await em.upsert(PractitionerSchedule, {
         practitionerId,
@@ -353,11 +443,12 @@ export class AppointmentsService {
   /** Free slots of an appointment type's length, in the practitioner's opening hours, from now on. */
   async availableSlots(caller: Caller, query: SlotsQuery): Promise<SlotView[]> {
     const target = { action: READ, entity: 'Slot' };
-    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    const actor = await this.#authorizeEither(caller, READ, SELF_BOOK, target);
     const cabinetId = await this.#inPractice(caller, actor, query.cabinetId, target);
     const range = parseRange(query.from, query.to, SLOT_RANGE_MAX_DAYS);
     const em = this.#options.orm.em.fork();
     const type = await this.#type(em, query.appointmentTypeId, cabinetId);
+    if (!can(actor, READ) && !type.selfBookable) throw forbidden(NOT_SELF_BOOKABLE);
     const agenda = uuidOrNull(query.practitionerId) ? await this.#agenda(em, query.practitionerId, cabinetId) : null;
     if (!agenda) return [];
     const busy = await this.#busy(em, query.practitionerId, range);
@@ -376,17 +467,26 @@ export class AppointmentsService {
   async book(caller: Caller, input: BookAppointmentInput, overbook = false): Promise<AppointmentView> {
     const { auditor } = this.#options;
     const target = { action: 'bookAppointment', entity: 'Appointment', patientId: uuidOrNull(input.patientId) };
-    const actor = await auditor.authorize(caller, WRITE, target);
+    const actor = await this.#authorizeEither(caller, WRITE, SELF_BOOK, target);
     if (overbook) await auditor.authorize(caller, OVERBOOK, { ...target, action: 'overbookAppointment' });
+    const selfBooking = !can(actor, WRITE);
+    if (selfBooking && input.patientId !== actor.patientId)
+      await this.#refuse(caller, target, forbidden(FOR_THEMSELVES));
     const cabinetId = await this.#inPractice(caller, actor, input.cabinetId, target);
     const patientId = this.#uuid(input.patientId, 'patientId');
     const practitionerId = this.#uuid(input.practitionerId, 'practitionerId');
     const start = parseInstant(input.startsAt, 'startsAt');
     const em = this.#options.orm.em.fork();
     const type = await this.#type(em, input.appointmentTypeId, cabinetId);
+    if (selfBooking && !type.selfBookable) await this.#refuse(caller, target, forbidden(NOT_SELF_BOOKABLE));
+    const practice = await this.#practice(cabinetId);
+    if (!practice.active) throw badUserInput('This practice is deactivated and takes no appointments', 'cabinetId');
+    await this.#practitioner(cabinetId, practitionerId);
+    await this.#patient(cabinetId, patientId);
     const period = { start, end: new Date(start.getTime() + type.durationMinutes * MINUTE) };
     await this.#assertBookable(em, practitionerId, cabinetId, period);
     const booked = await this.#write(async (tx) => {
+      await lockAgenda(tx, practitionerId);
       const now = this.#now();
       const appointment = tx.create(Appointment, {
         id: randomUUID(),
@@ -404,6 +504,7 @@ export class AppointmentsService {
         updatedAt: now,
       });
       const audited = { ...target, entityId: appointment.id, patientId };
+      this.#scheduleReminder(tx, appointment);
       auditor.record(tx, caller, audited);
       if (overbook) auditor.record(tx, caller, { ...audited, action: 'overbookAppointment' });
       this.#event<AppointmentBooked>(tx, caller, APPOINTMENT_BOOKED, appointment, {
@@ -414,6 +515,7 @@ export class AppointmentsService {
         appointmentTypeId: type.id,
         startsAt: period.start.toISOString(),
         endsAt: period.end.toISOString(),
+        timeZone: await this.#timeZone(tx, appointment),
         status: appointment.status,
         overbooked: overbook,
       });
@@ -426,10 +528,29 @@ export class AppointmentsService {
     return appointmentView(booked, type);
   }
 
+  /** The signed-in patient's own appointments, by start: upcoming ones, or all with `includePast`. */
+  async mine(caller: Caller, includePast = false): Promise<AppointmentView[]> {
+    const target = { action: READ_OWN, entity: 'Appointment' };
+    const actor = await this.#options.auditor.authorize(caller, READ_OWN, target);
+    if (!actor.patientId || !actor.cabinetId) return [];
+    const em = this.#options.orm.em.fork();
+    const appointments = await em.find(
+      Appointment,
+      {
+        patientId: actor.patientId,
+        cabinetId: actor.cabinetId,
+        ...(includePast ? {} : { endsAt: { $gt: this.#now() } }),
+      },
+      { orderBy: { startsAt: 'asc', id: 'asc' } },
+    );
+    await this.#options.auditor.recordNow(caller, { ...target, patientId: actor.patientId });
+    return this.#views(em, appointments);
+  }
+
   /** One appointment of the caller's practice; NOT_FOUND for an unknown id or another practice's. */
   async byId(caller: Caller, id: string): Promise<AppointmentView> {
     const target = { action: READ, entity: 'Appointment', entityId: uuidOrNull(id) };
-    const actor = await this.#options.auditor.authorize(caller, READ, target);
+    const actor = await this.#authorizeEither(caller, READ, READ_OWN, target);
     const em = this.#options.orm.em.fork();
     const appointment = await this.#own(em, caller, actor, id, target);
     const [view] = await this.#views(em, [appointment]);
@@ -465,9 +586,15 @@ export class AppointmentsService {
 
   /** PENDING → BOOKED. */
   confirm(caller: Caller, id: string): Promise<AppointmentView> {
-    return this.#changeStatus(caller, id, 'confirmAppointment', (appointment) => {
-      appointment.status = transition(appointment.status, 'BOOKED');
-    });
+    return this.#changeStatus(
+      caller,
+      id,
+      'confirmAppointment',
+      (appointment) => {
+        appointment.status = transition(appointment.status, 'BOOKED');
+      },
+      (appointment, timeZone) => [APPOINTMENT_CONFIRMED, facts(appointment, timeZone)],
+    );
   }
 
   /** Cancels an appointment, giving the reason; its time is free again. Twice is a CONFLICT. */
@@ -476,50 +603,70 @@ export class AppointmentsService {
       caller,
       id,
       'cancelAppointment',
-      (appointment) => {
+      async (appointment, em) => {
         appointment.status = transition(appointment.status, 'CANCELLED');
         appointment.cancellationReason = validateCancellationReason(reason);
+        await em.nativeDelete(AppointmentReminder, { appointmentId: appointment.id });
       },
-      (appointment): [string, AppointmentCancelled] => [
-        APPOINTMENT_CANCELLED,
-        {
-          appointmentId: appointment.id,
-          cabinetId: appointment.cabinetId,
-          patientId: appointment.patientId,
-          practitionerId: appointment.practitionerId,
-          startsAt: appointment.startsAt.toISOString(),
-          endsAt: appointment.endsAt.toISOString(),
-        },
-      ],
+      (appointment, timeZone) => [APPOINTMENT_CANCELLED, facts(appointment, timeZone)],
     );
   }
 
   /** BOOKED → NO_SHOW, once the appointment has started; its time is free again. */
   markNoShow(caller: Caller, id: string): Promise<AppointmentView> {
-    return this.#changeStatus(caller, id, 'markNoShow', (appointment) => {
-      const status = transition(appointment.status, 'NO_SHOW');
-      if (appointment.startsAt > this.#now()) {
-        throw badUserInput('An appointment that has not started yet cannot be marked as a no-show', 'id');
-      }
-      appointment.status = status;
-    });
+    return this.#changeStatus(
+      caller,
+      id,
+      'markNoShow',
+      (appointment) => {
+        const status = transition(appointment.status, 'NO_SHOW');
+        if (appointment.startsAt > this.#now()) {
+          throw badUserInput('An appointment that has not started yet cannot be marked as a no-show', 'id');
+        }
+        appointment.status = status;
+      },
+      (appointment, timeZone) => [APPOINTMENT_NO_SHOW, facts(appointment, timeZone)],
+    );
   }
 
-  /** BOOKED → ARRIVED: the patient checked in; they join the practitioner's waiting room. */
+  /**
+   * BOOKED → ARRIVED: the patient checked in; they join the practitioner's waiting room. Only an
+   * appointment of today (in the practice's time zone) can be checked in.
+   */
   async checkIn(caller: Caller, id: string): Promise<AppointmentView> {
-    const view = await this.#changeStatus(caller, id, 'checkInAppointment', (appointment) => {
-      appointment.status = transition(appointment.status, 'ARRIVED');
-      appointment.arrivedAt = this.#now();
-    });
+    const view = await this.#changeStatus(
+      caller,
+      id,
+      'checkInAppointment',
+      async (appointment, em) => {
+        const status = transition(appointment.status, 'ARRIVED');
+        const today = await this.#today(em, appointment.practitionerId, appointment.cabinetId);
+        if (!today || appointment.startsAt < today.start || appointment.startsAt >= today.end) {
+          throw badUserInput(NOT_TODAY, 'id');
+        }
+        appointment.status = status;
+        appointment.arrivedAt = this.#now();
+      },
+      (appointment, timeZone): [string, AppointmentCheckedIn] => [
+        APPOINTMENT_CHECKED_IN,
+        { ...facts(appointment, timeZone), arrivedAt: (appointment.arrivedAt as Date).toISOString() },
+      ],
+    );
     this.#waitingRoom.publish({ kind: 'CHECKED_IN', appointment: view });
     return view;
   }
 
   /** IN_CONSULTATION → FULFILLED: the consultation is over. */
   async complete(caller: Caller, id: string): Promise<AppointmentView> {
-    const view = await this.#changeStatus(caller, id, 'completeAppointment', (appointment) => {
-      appointment.status = transition(appointment.status, 'FULFILLED');
-    });
+    const view = await this.#changeStatus(
+      caller,
+      id,
+      'completeAppointment',
+      (appointment) => {
+        appointment.status = transition(appointment.status, 'FULFILLED');
+      },
+      (appointment, timeZone) => [APPOINTMENT_COMPLETED, facts(appointment, timeZone)],
+    );
     this.#waitingRoom.publish({ kind: 'COMPLETED', appointment: view });
     return view;
   }
@@ -549,6 +696,10 @@ export class AppointmentsService {
       next.calledAt = now;
       next.updatedAt = now;
       this.#options.auditor.record(em, caller, { ...target, entityId: next.id, patientId: next.patientId });
+      this.#event<AppointmentCalled>(em, caller, APPOINTMENT_CALLED, next, {
+        ...facts(next, await this.#timeZone(em, next)),
+        calledAt: now.toISOString(),
+      });
       return next;
     });
     this.#options.log.info(
@@ -640,10 +791,12 @@ export class AppointmentsService {
         appointment.endsAt = period.end;
         // Rescheduled by the ordinary rules: the new time must be free.
         appointment.overbooked = false;
+        await this.#rescheduleReminder(em, appointment);
       },
-      (appointment): [string, AppointmentRescheduled] => [
+      (appointment, timeZone): [string, AppointmentRescheduled] => [
         APPOINTMENT_RESCHEDULED,
         {
+          timeZone,
           appointmentId: appointment.id,
           cabinetId: appointment.cabinetId,
           patientId: appointment.patientId,
@@ -667,18 +820,19 @@ export class AppointmentsService {
     id: string,
     action: string,
     change: (appointment: AppointmentRecord, em: EntityManager) => void | Promise<void>,
-    event?: (appointment: AppointmentRecord) => [string, unknown],
+    event?: (appointment: AppointmentRecord, timeZone: string) => [string, unknown],
   ): Promise<AppointmentView> {
     const target = { action, entity: 'Appointment', entityId: uuidOrNull(id) };
     const actor = await this.#options.auditor.authorize(caller, WRITE, target);
-    await this.#own(this.#options.orm.em.fork(), caller, actor, id, target);
+    const owned = await this.#own(this.#options.orm.em.fork(), caller, actor, id, target);
     const changed = await this.#write(async (em) => {
+      await lockAgenda(em, owned.practitionerId);
       const appointment = await em.findOneOrFail(Appointment, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       await change(appointment, em);
       appointment.updatedAt = this.#now();
       this.#options.auditor.record(em, caller, { ...target, patientId: appointment.patientId });
       if (event) {
-        const [type, data] = event(appointment);
+        const [type, data] = event(appointment, await this.#timeZone(em, appointment));
         this.#event(em, caller, type, appointment, data);
       }
       return appointment;
@@ -698,15 +852,32 @@ export class AppointmentsService {
       result = await this.#options.orm.em.fork().transactional(work);
     } catch (error) {
       if (isAgendaConflict(error)) throw conflict(AGENDA_TAKEN);
+      if (isConsultationConflict(error)) throw conflict(ALREADY_IN_CONSULTATION);
       throw error;
     }
     this.#options.onEventsRecorded();
     return result;
   }
 
-  #event<T>(em: EntityManager, caller: Caller, type: string, appointment: AppointmentRecord, data: T): void {
+  #event<T>(em: EntityManager, caller: Caller | null, type: string, appointment: AppointmentRecord, data: T): void {
     const event = envelope('appointments', type, appointment.cabinetId, caller, data);
     recordEvent(em, this.#options.topic, appointment.id, event);
+  }
+
+  /**
+   * The caller when they hold `wide` (staff) or else `narrow` (a patient's own-data permission);
+   * without either, FORBIDDEN naming the wide one, and audited.
+   */
+  async #authorizeEither(caller: Caller, wide: Permission, narrow: Permission, target: AuditTarget): Promise<Identity> {
+    const { identity } = caller;
+    const permission = identity && !can(identity, wide) && can(identity, narrow) ? narrow : wide;
+    return this.#options.auditor.authorize(caller, permission, target);
+  }
+
+  /** Records a refusal decided after the permission check, and throws it. */
+  async #refuse(caller: Caller, target: AuditTarget, error: Error): Promise<never> {
+    await this.#options.auditor.denied(caller, target, error);
+    throw error;
   }
 
   /** The caller's practice when it is `cabinetId`; another practice (or none) is NOT_FOUND, and audited. */
@@ -728,6 +899,8 @@ export class AppointmentsService {
     const found = uuidOrNull(id) ? await em.findOne(Appointment, { id }) : null;
     try {
       if (!actor.cabinetId) throw notFound('Appointment', id);
+      // A patient's own appointments only; anyone else's is indistinguishable from none.
+      if (actor.role === 'PATIENT' && found?.patientId !== actor.patientId) throw notFound('Appointment', id);
       return assertSameCabinet(actor, 'Appointment', id, found);
     } catch (error) {
       await this.#options.auditor.denied(caller, { ...target, patientId: found?.patientId ?? null }, error);
@@ -744,6 +917,128 @@ export class AppointmentsService {
     const type = uuidOrNull(id) ? await em.findOne(AppointmentType, { id, cabinetId }) : null;
     if (!type) throw notFound('AppointmentType', id);
     return type;
+  }
+
+  /**
+   * Publishes the reminders that are due, each once: the rows are claimed (skipping those another
+   * instance holds), marked sent, and their events put in the outbox in one transaction, which the
+   * relay delivers whenever the broker is there. Reminders of appointments no longer PENDING or
+   * BOOKED (or already past) are dropped. Works in batches of `batch` until none is due; returns
+   * how many were published.
+   */
+  async sendDueReminders(batch = 100): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const { claimed, published } = await this.#sendReminderBatch(batch);
+      sent += published;
+      if (claimed < batch) break;
+    }
+    if (sent > 0) this.#options.log.info({ count: sent }, 'appointment reminders published');
+    return sent;
+  }
+
+  async #sendReminderBatch(limit: number): Promise<{ claimed: number; published: number }> {
+    const now = this.#now();
+    return this.#write(async (em) => {
+      const due = await em.find(
+        AppointmentReminder,
+        { sentAt: null, dueAt: { $lte: now } },
+        { orderBy: { dueAt: 'asc' }, limit, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+      );
+      if (due.length === 0) return { claimed: 0, published: 0 };
+      const appointments = await em.find(Appointment, { id: { $in: due.map((reminder) => reminder.appointmentId) } });
+      const byId = new Map(appointments.map((appointment) => [appointment.id, appointment]));
+      const zones = await this.#timeZones(em, appointments);
+      let count = 0;
+      for (const reminder of due) {
+        const appointment = byId.get(reminder.appointmentId);
+        const live =
+          appointment &&
+          (REMINDED_STATUSES as readonly string[]).includes(appointment.status) &&
+          appointment.startsAt.getTime() === reminder.startsAt.getTime() &&
+          appointment.startsAt > now;
+        if (!appointment || !live) {
+          em.remove(reminder);
+          continue;
+        }
+        reminder.sentAt = now;
+        const timeZone = zones.get(`${appointment.practitionerId}/${appointment.cabinetId}`) ?? 'UTC';
+        this.#event<AppointmentReminderDue>(em, null, APPOINTMENT_REMINDER_DUE, appointment, {
+          ...facts(appointment, timeZone),
+          reminderId: `${appointment.id}/${reminder.startsAt.toISOString()}`,
+        });
+        count++;
+      }
+      return { claimed: due.length, published: count };
+    });
+  }
+
+  #scheduleReminder(em: EntityManager, appointment: AppointmentRecord): void {
+    const lead = this.#options.reminderLeadMinutes ?? DEFAULT_REMINDER_LEAD_MINUTES;
+    const dueAt = reminderDueAt(appointment.startsAt, lead, this.#now());
+    if (dueAt) em.create(AppointmentReminder, { appointmentId: appointment.id, startsAt: appointment.startsAt, dueAt });
+  }
+
+  /** A moved appointment gets a reminder for its new time (or none when that is too close). */
+  async #rescheduleReminder(em: EntityManager, appointment: AppointmentRecord): Promise<void> {
+    await em.nativeDelete(AppointmentReminder, { appointmentId: appointment.id });
+    this.#scheduleReminder(em, appointment);
+  }
+
+  async #timeZones(em: EntityManager, appointments: readonly AppointmentRecord[]): Promise<Map<string, string>> {
+    if (appointments.length === 0) return new Map();
+    const schedules = await em.find(PractitionerSchedule, {
+      $or: appointments.map(({ practitionerId, cabinetId }) => ({ practitionerId, cabinetId })),
+    });
+    return new Map(
+      schedules.map((schedule) => [`${schedule.practitionerId}/${schedule.cabinetId}`, schedule.timeZone]),
+    );
+  }
+
+  /** The practice, as the cabinets events describe it; NOT_FOUND when it does not exist. */
+  async #practice(cabinetId: string): Promise<KnownPracticeRecord> {
+    const practice = await this.#eventually(() => this.#options.orm.em.fork().findOne(KnownPractice, { cabinetId }));
+    if (!practice) throw notFound('Cabinet', cabinetId);
+    return practice;
+  }
+
+  /** A doctor attached to the practice (cabinets events); NOT_FOUND otherwise. */
+  async #practitioner(cabinetId: string, userId: string): Promise<void> {
+    const known = await this.#eventually(() =>
+      this.#options.orm.em.fork().findOne(KnownPractitioner, { userId, cabinetId, active: true }),
+    );
+    if (!known) throw notFound('Practitioner', userId);
+  }
+
+  /** A patient of the practice (patients events); NOT_FOUND otherwise, another practice's too. */
+  async #patient(cabinetId: string, patientId: string): Promise<void> {
+    const known = await this.#eventually(() =>
+      this.#options.orm.em.fork().findOne(KnownPatient, { patientId, cabinetId }),
+    );
+    if (!known) throw notFound('Patient', patientId);
+  }
+
+  /**
+   * What the projection knows, waiting a moment when it does not know yet: a practice,
+   * practitioner or patient created just before reaches this subgraph by an event a few
+   * milliseconds behind.
+   */
+  async #eventually<T>(probe: () => Promise<T | null>): Promise<T | null> {
+    const deadline = Date.now() + (this.#options.projectionWaitMs ?? 3000);
+    for (;;) {
+      const found = await probe();
+      if (found || Date.now() >= deadline) return found;
+      await sleep(100);
+    }
+  }
+
+  /** The time zone of the appointment's agenda (every bookable appointment has one). */
+  async #timeZone(em: EntityManager, appointment: AppointmentRecord): Promise<string> {
+    const schedule = await em.findOne(PractitionerSchedule, {
+      practitionerId: appointment.practitionerId,
+      cabinetId: appointment.cabinetId,
+    });
+    return schedule?.timeZone ?? 'UTC';
   }
 
   /** Today, in the time zone of the practitioner's agenda at the practice; null without an agenda. */
@@ -788,16 +1083,8 @@ export class AppointmentsService {
     assertBookable(period, agenda.rules, agenda.exceptions, agenda.timeZone, this.#now());
   }
 
-  /** Views with their appointment types, loaded in one query. */
-  async #views(em: EntityManager, appointments: readonly AppointmentRecord[]): Promise<AppointmentView[]> {
-    const ids = [...new Set(appointments.map((appointment) => appointment.appointmentTypeId))];
-    const types = ids.length ? await em.find(AppointmentType, { id: { $in: ids } }) : [];
-    const byId = new Map(types.map((type) => [type.id, type]));
-    return appointments.map((appointment) => {
-      const type = byId.get(appointment.appointmentTypeId);
-      if (!type) throw new Error(`appointment ${appointment.id} has no type`);
-      return appointmentView(appointment, type);
-    });
+  #views(em: EntityManager, appointments: readonly AppointmentRecord[]): Promise<AppointmentView[]> {
+    return appointmentViews(em, appointments);
   }
 
   #now(): Date {

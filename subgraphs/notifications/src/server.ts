@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { APPOINTMENTS_TOPIC } from '@cabinet/platform/appointment-events';
 import { Auditor } from '@cabinet/platform/audit';
 import { openDatabase } from '@cabinet/platform/database';
+import { decodeEvent } from '@cabinet/platform/event-consumer';
 import { TOPICS, topicName } from '@cabinet/platform/events';
 import { createKafka, ReconnectingProducer, startConsumer } from '@cabinet/platform/kafka';
 import { createLogger } from '@cabinet/platform/logger';
@@ -8,7 +10,6 @@ import { OutboxEvent, OutboxRelay } from '@cabinet/platform/outbox';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
 import type { NotificationsConfig } from './config.ts';
-import { decodeEvent } from './consumer.ts';
 import { migrations } from './persistence/migrations.ts';
 import { Notification, NotificationRead } from './persistence/notification.entity.ts';
 import { createResolvers } from './resolvers.ts';
@@ -34,7 +35,7 @@ export async function startNotificationsService(config: NotificationsConfig): Pr
   const consumer = startConsumer({
     kafka,
     groupId: config.KAFKA_GROUP_ID,
-    topics: [topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.patients)],
+    topics: [TOPICS.patients, APPOINTMENTS_TOPIC].map((topic) => topicName(config.KAFKA_TOPIC_PREFIX, topic)),
     log,
     handle: async (message) => {
       const event = decodeEvent(message, log);

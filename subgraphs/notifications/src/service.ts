@@ -19,6 +19,7 @@ export interface NotificationView {
   createdAt: string;
   read: boolean;
   patient: { id: string } | null;
+  appointment: { id: string } | null;
 }
 
 const view = (notification: NotificationRecord, read: boolean): NotificationView => ({
@@ -29,6 +30,7 @@ const view = (notification: NotificationRecord, read: boolean): NotificationView
   createdAt: notification.createdAt.toISOString(),
   read,
   patient: notification.patientId ? { id: notification.patientId } : null,
+  appointment: notification.appointmentId ? { id: notification.appointmentId } : null,
 });
 
 const CONSUMER = 'notifications';
@@ -36,12 +38,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The visibility rule of `isVisibleTo`, as a query. */
 function visibleTo(identity: Identity) {
-  const staff = identity.role !== 'PATIENT';
+  const staff = identity.role === 'DOCTOR' || identity.role === 'SECRETARY';
   return {
     cabinetId: identity.cabinetId ?? '00000000-0000-0000-0000-000000000000',
     $or: [
       { audience: 'USER' as const, recipientUserId: identity.userId },
       ...(staff ? [{ audience: 'STAFF' as const }] : []),
+      ...(identity.role === 'SECRETARY' ? [{ audience: 'SECRETARIES' as const }] : []),
+      ...(identity.role === 'PATIENT' && identity.patientId
+        ? [{ audience: 'PATIENT' as const, recipientPatientId: identity.patientId }]
+        : []),
     ],
   };
 }

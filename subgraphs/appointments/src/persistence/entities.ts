@@ -93,4 +93,71 @@ export const Appointment = defineEntity({
 });
 export type AppointmentRecord = InstanceType<typeof Appointment.class>;
 
-export const ENTITIES = [AppointmentType, PractitionerSchedule, AvailabilityRule, AvailabilityException, Appointment];
+/**
+ * The day-before reminder of an appointment, scheduled in the database so that a restart or a
+ * broker outage loses none: one row per appointment, for its current time. `sentAt` is set in the
+ * transaction that puts the reminder event in the outbox, so it is published once.
+ */
+export const AppointmentReminder = defineEntity({
+  name: 'AppointmentReminder',
+  tableName: 'appointment_reminder',
+  properties: {
+    appointmentId: p.uuid().primary(),
+    /** The appointment time the reminder is for (a rescheduled appointment gets a new reminder). */
+    startsAt: p.datetime(),
+    dueAt: p.datetime(),
+    sentAt: p.datetime().nullable(),
+  },
+});
+export type AppointmentReminderRecord = InstanceType<typeof AppointmentReminder.class>;
+
+// What this subgraph knows of other subgraphs' data, projected from their events (never asked
+// synchronously): a booking is checked against it.
+
+/** A practice (cabinets subgraph): its time zone, and whether it still takes appointments. */
+export const KnownPractice = defineEntity({
+  name: 'KnownPractice',
+  tableName: 'known_practice',
+  properties: {
+    cabinetId: p.uuid().primary(),
+    timeZone: p.string(),
+    active: p.boolean(),
+    updatedAt: p.datetime(),
+  },
+});
+export type KnownPracticeRecord = InstanceType<typeof KnownPractice.class>;
+
+/** A doctor's attachment to a practice (cabinets subgraph), by the doctor's user id. */
+export const KnownPractitioner = defineEntity({
+  name: 'KnownPractitioner',
+  tableName: 'known_practitioner',
+  properties: {
+    userId: p.uuid().primary(),
+    cabinetId: p.uuid().primary(),
+    active: p.boolean(),
+    updatedAt: p.datetime(),
+  },
+});
+
+/** A patient file of a practice (patients subgraph). */
+export const KnownPatient = defineEntity({
+  name: 'KnownPatient',
+  tableName: 'known_patient',
+  properties: {
+    patientId: p.uuid().primary(),
+    cabinetId: p.uuid(),
+    updatedAt: p.datetime(),
+  },
+});
+
+export const ENTITIES = [
+  AppointmentType,
+  PractitionerSchedule,
+  AvailabilityRule,
+  AvailabilityException,
+  Appointment,
+  AppointmentReminder,
+  KnownPractice,
+  KnownPractitioner,
+  KnownPatient,
+];

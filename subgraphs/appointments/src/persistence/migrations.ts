@@ -1,4 +1,5 @@
 import type { NamedMigration } from '@cabinet/platform/database';
+import { inboxMigration } from '@cabinet/platform/inbox';
 import { outboxMigration } from '@cabinet/platform/outbox';
 import { Migration } from '@mikro-orm/migrations';
 
@@ -111,9 +112,90 @@ class AddWaitingRoom extends Migration {
   }
 }
 
+/**
+ * A practitioner sees one patient at a time: at most one IN_CONSULTATION appointment each. Data
+ * written before the rule could hold several; all but the latest called are closed as FULFILLED.
+ */
+class OneConsultationAtATime extends Migration {
+  override up(): void {
+    this.addSql(`update appointment a set status = 'FULFILLED', updated_at = now()
+      where a.status = 'IN_CONSULTATION' and exists (
+        select 1 from appointment b
+        where b.practitioner_id = a.practitioner_id and b.status = 'IN_CONSULTATION'
+          and (coalesce(b.called_at, b.updated_at), b.id) > (coalesce(a.called_at, a.updated_at), a.id))`);
+    this.addSql(
+      "create unique index appointment_one_in_consultation on appointment (practitioner_id) where status = 'IN_CONSULTATION'",
+    );
+  }
+  override down(): void {
+    this.addSql('drop index appointment_one_in_consultation');
+  }
+}
+
+/** Day-before reminders, scheduled durably. */
+class CreateReminders extends Migration {
+  override up(): void {
+    this.addSql(`create table appointment_reminder (
+      appointment_id uuid primary key references appointment (id) on delete cascade deferrable initially deferred,
+      starts_at timestamptz not null,
+      due_at timestamptz not null,
+      sent_at timestamptz,
+      constraint reminder_due_before_appointment check (due_at < starts_at)
+    )`);
+    this.addSql('create index appointment_reminder_due on appointment_reminder (due_at) where sent_at is null');
+  }
+  override down(): void {
+    this.addSql('drop table appointment_reminder');
+  }
+}
+
+/** Projections of practices, practitioners and patients, fed by the cabinets and patients events. */
+class CreateProjections extends Migration {
+  override up(): void {
+    this.addSql(`create table known_practice (
+      cabinet_id uuid primary key,
+      time_zone text not null,
+      active boolean not null,
+      updated_at timestamptz not null default now()
+    )`);
+    this.addSql(`create table known_practitioner (
+      user_id uuid not null,
+      cabinet_id uuid not null,
+      active boolean not null,
+      updated_at timestamptz not null default now(),
+      primary key (user_id, cabinet_id)
+    )`);
+    this.addSql(`create table known_patient (
+      patient_id uuid primary key,
+      cabinet_id uuid not null,
+      updated_at timestamptz not null default now()
+    )`);
+  }
+  override down(): void {
+    this.addSql('drop table known_patient');
+    this.addSql('drop table known_practitioner');
+    this.addSql('drop table known_practice');
+  }
+}
+
+/** A patient's appointments (`Patient.appointments`), for every patient of a request in one query. */
+class IndexPatientAppointments extends Migration {
+  override up(): void {
+    this.addSql('create index if not exists appointment_patient on appointment (cabinet_id, patient_id, starts_at)');
+  }
+  override down(): void {
+    this.addSql('drop index if exists appointment_patient');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   outboxMigration,
   { name: 'appointments_0001_schedule', class: CreateSchedule },
   { name: 'appointments_0002_appointment', class: CreateAppointment },
   { name: 'appointments_0003_waiting_room', class: AddWaitingRoom },
+  { name: 'appointments_0004_one_consultation', class: OneConsultationAtATime },
+  { name: 'appointments_0005_reminders', class: CreateReminders },
+  inboxMigration,
+  { name: 'appointments_0006_projections', class: CreateProjections },
+  { name: 'appointments_0007_patient_appointments', class: IndexPatientAppointments },
 ];

@@ -1,11 +1,32 @@
+import {
+  APPOINTMENT_BOOKED,
+  APPOINTMENT_CALLED,
+  APPOINTMENT_CANCELLED,
+  APPOINTMENT_CHECKED_IN,
+  APPOINTMENT_REMINDER_DUE,
+  APPOINTMENT_RESCHEDULED,
+  type AppointmentFacts,
+  type AppointmentRescheduled,
+} from '@cabinet/platform/appointment-events';
 import { type EventEnvelope, PATIENT_REGISTERED, type PatientRegistered } from '@cabinet/platform/events';
 import type { Identity, Role } from '@cabinet/platform/identity';
 
-export const NOTIFICATION_KINDS = ['PATIENT_REGISTERED'] as const;
+export const NOTIFICATION_KINDS = [
+  'PATIENT_REGISTERED',
+  'APPOINTMENT_BOOKED',
+  'APPOINTMENT_RESCHEDULED',
+  'APPOINTMENT_CANCELLED',
+  'PATIENT_CHECKED_IN',
+  'PATIENT_CALLED',
+  'APPOINTMENT_REMINDER',
+] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
-/** Who a notification is for: one user, or the staff of its practice. */
-export const AUDIENCES = ['USER', 'STAFF'] as const;
+/**
+ * Who a notification is for, always within its practice: one user (`USER`), all its staff
+ * (`STAFF`), its secretaries (`SECRETARIES`), or the account(s) of one patient (`PATIENT`).
+ */
+export const AUDIENCES = ['USER', 'STAFF', 'SECRETARIES', 'PATIENT'] as const;
 export type Audience = (typeof AUDIENCES)[number];
 // Practice staff; ADMIN runs the platform and is not the staff of any practice.
 const STAFF_ROLES: readonly Role[] = ['DOCTOR', 'SECRETARY'];
@@ -14,13 +35,63 @@ export interface NotificationDraft {
   cabinetId: string;
   audience: Audience;
   recipientUserId: string | null;
+  /** For the PATIENT audience: the patient file whose accounts see it. */
+  recipientPatientId: string | null;
   kind: NotificationKind;
   title: string;
   body: string;
   patientId: string | null;
+  appointmentId: string | null;
 }
 
-/** What an event means for people; null when it means nothing to notify. */
+/** Appointment times in notifications are written in the practice's time zone (events carry it). */
+const FALLBACK_TIME_ZONE = 'Europe/Paris';
+export function localTime(iso: string, timeZone: string | undefined): string {
+  const formatted = new Intl.DateTimeFormat('en-GB', {
+    timeZone: timeZone ?? FALLBACK_TIME_ZONE,
+    weekday: 'short',
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(iso));
+  return formatted.replaceAll(',', '');
+}
+
+type Facts = AppointmentFacts & { timeZone?: string };
+
+/**
+ * The people an appointment event concerns: its practitioner (unless they did it themselves), the
+ * practice's secretaries, and, when `patient` is given, the patient.
+ */
+function aboutAppointment(
+  event: EventEnvelope,
+  kind: NotificationKind,
+  title: string,
+  staffBody: string,
+  patient: { title: string; body: string } | null,
+  practitioner = true,
+): NotificationDraft[] {
+  const data = event.data as Facts;
+  const base = {
+    cabinetId: data.cabinetId,
+    kind,
+    patientId: data.patientId,
+    appointmentId: data.appointmentId,
+    recipientUserId: null,
+    recipientPatientId: null,
+  };
+  const drafts: NotificationDraft[] = [{ ...base, audience: 'SECRETARIES', title, body: staffBody }];
+  if (practitioner && event.actor?.userId !== data.practitionerId) {
+    drafts.push({ ...base, audience: 'USER', recipientUserId: data.practitionerId, title, body: staffBody });
+  }
+  if (patient) drafts.push({ ...base, audience: 'PATIENT', recipientPatientId: data.patientId, ...patient });
+  return drafts;
+}
+
+/** What an event means for people; empty when it means nothing to notify. */
 export function notificationsFor(event: EventEnvelope): NotificationDraft[] {
   switch (event.type) {
     case PATIENT_REGISTERED: {
@@ -30,10 +101,78 @@ export function notificationsFor(event: EventEnvelope): NotificationDraft[] {
           cabinetId: data.cabinetId,
           audience: 'STAFF',
           recipientUserId: null,
+          recipientPatientId: null,
           kind: 'PATIENT_REGISTERED',
           title: 'New patient',
           body: `${data.displayName} was registered.`,
           patientId: data.patientId,
+          appointmentId: null,
+        },
+      ];
+    }
+    case APPOINTMENT_BOOKED: {
+      const when = localTime((event.data as Facts).startsAt, (event.data as Facts).timeZone);
+      return aboutAppointment(event, 'APPOINTMENT_BOOKED', 'New appointment', `Appointment booked for ${when}.`, {
+        title: 'Appointment booked',
+        body: `Your appointment is booked for ${when}.`,
+      });
+    }
+    case APPOINTMENT_RESCHEDULED: {
+      const data = event.data as AppointmentRescheduled & { timeZone?: string };
+      const when = localTime(data.startsAt, data.timeZone);
+      const before = localTime(data.previousStartsAt, data.timeZone);
+      return aboutAppointment(
+        event,
+        'APPOINTMENT_RESCHEDULED',
+        'Appointment moved',
+        `The appointment of ${before} moved to ${when}.`,
+        { title: 'Appointment moved', body: `Your appointment of ${before} moved to ${when}.` },
+      );
+    }
+    case APPOINTMENT_CANCELLED: {
+      const when = localTime((event.data as Facts).startsAt, (event.data as Facts).timeZone);
+      return aboutAppointment(
+        event,
+        'APPOINTMENT_CANCELLED',
+        'Appointment cancelled',
+        `The appointment of ${when} was cancelled; the time is free again.`,
+        { title: 'Appointment cancelled', body: `Your appointment of ${when} was cancelled.` },
+      );
+    }
+    case APPOINTMENT_CHECKED_IN: {
+      const when = localTime((event.data as Facts).startsAt, (event.data as Facts).timeZone);
+      return aboutAppointment(
+        event,
+        'PATIENT_CHECKED_IN',
+        'Patient arrived',
+        `The patient of ${when} is in the waiting room.`,
+        null,
+      );
+    }
+    case APPOINTMENT_CALLED:
+      // The practitioner called them in: the secretaries and the patient need to know, not the caller.
+      return aboutAppointment(
+        event,
+        'PATIENT_CALLED',
+        'Patient called in',
+        'The practitioner called the patient in.',
+        { title: 'It is your turn', body: 'The practitioner is ready to see you.' },
+        false,
+      );
+    case APPOINTMENT_REMINDER_DUE: {
+      const data = event.data as Facts;
+      const when = localTime(data.startsAt, data.timeZone);
+      return [
+        {
+          cabinetId: data.cabinetId,
+          audience: 'PATIENT',
+          recipientUserId: null,
+          recipientPatientId: data.patientId,
+          kind: 'APPOINTMENT_REMINDER',
+          title: 'Appointment reminder',
+          body: `Reminder: you have an appointment on ${when}.`,
+          patientId: data.patientId,
+          appointmentId: data.appointmentId,
         },
       ];
     }
@@ -42,12 +181,30 @@ export function notificationsFor(event: EventEnvelope): NotificationDraft[] {
   }
 }
 
-/** The one visibility rule: your own practice, and either addressed to you or to its staff. */
+/**
+ * The one visibility rule: your own practice, and addressed to you, to its staff (doctors and
+ * secretaries), to its secretaries, or to the patient file your PATIENT account is linked to.
+ */
 export function isVisibleTo(
-  notification: { cabinetId: string; audience: Audience; recipientUserId?: string | null },
+  notification: {
+    cabinetId: string;
+    audience: Audience;
+    recipientUserId?: string | null;
+    recipientPatientId?: string | null;
+  },
   identity: Identity,
 ): boolean {
   if (notification.cabinetId !== identity.cabinetId) return false;
-  if (notification.audience === 'USER') return notification.recipientUserId === identity.userId;
-  return STAFF_ROLES.includes(identity.role);
+  switch (notification.audience) {
+    case 'USER':
+      return notification.recipientUserId === identity.userId;
+    case 'STAFF':
+      return STAFF_ROLES.includes(identity.role);
+    case 'SECRETARIES':
+      return identity.role === 'SECRETARY';
+    case 'PATIENT':
+      return (
+        identity.role === 'PATIENT' && !!identity.patientId && notification.recipientPatientId === identity.patientId
+      );
+  }
 }

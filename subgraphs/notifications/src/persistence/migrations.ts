@@ -33,8 +33,39 @@ class CreateNotification extends Migration {
   }
 }
 
+/**
+ * Notifications about appointments: addressed to the practice's secretaries or to a patient's
+ * account(s) too, and naming their appointment. One event makes at most one notification per
+ * audience and recipient.
+ */
+class AddAudiences extends Migration {
+  override up(): void {
+    this.addSql('alter table notification add column recipient_patient_id uuid, add column appointment_id uuid');
+    this.addSql('alter table notification drop constraint notification_audience_check');
+    this.addSql(
+      "alter table notification add constraint notification_audience_check check (audience in ('USER', 'STAFF', 'SECRETARIES', 'PATIENT'))",
+    );
+    this.addSql(
+      "alter table notification add constraint patient_notification_has_patient check ((audience = 'PATIENT') = (recipient_patient_id is not null))",
+    );
+    this.addSql('alter table notification drop constraint one_notification_per_event_and_recipient');
+    this.addSql(`alter table notification add constraint one_notification_per_event_and_recipient
+      unique nulls not distinct (source_event_id, audience, recipient_user_id, recipient_patient_id)`);
+    this.addSql(
+      "create index notification_patient_recent on notification (recipient_patient_id, created_at desc) where audience = 'PATIENT'",
+    );
+  }
+  override down(): void {
+    this.addSql('drop index notification_patient_recent');
+    this.addSql('alter table notification drop constraint one_notification_per_event_and_recipient');
+    this.addSql('alter table notification drop constraint patient_notification_has_patient');
+    this.addSql('alter table notification drop column appointment_id, drop column recipient_patient_id');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   inboxMigration,
   { name: 'notifications_0001_notification', class: CreateNotification },
   outboxMigration,
+  { name: 'notifications_0002_audiences', class: AddAudiences },
 ];
