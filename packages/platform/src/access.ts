@@ -26,6 +26,14 @@ export const PERMISSIONS = [
   'appointment:overbook',
   'appointment:selfBook',
   'appointment:readOwn',
+  'patient:update',
+  'patient:readOwn',
+  'consultation:read',
+  'consultation:write',
+  'prescription:write',
+  'prescription:readOwn',
+  'medication:read',
+  'medication:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -37,7 +45,16 @@ const PRACTICE_STAFF: readonly Permission[] = ['staff:read', 'notification:read'
  * DOCTOR reads and writes clinical data of their practice; PATIENT sees only their own data.
  */
 export const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
-  ADMIN: ['staff:create', 'staff:read', 'staff:manage', 'audit:search', 'keys:rotate', 'practice:manage'],
+  ADMIN: [
+    'staff:create',
+    'staff:read',
+    'staff:manage',
+    'audit:search',
+    'keys:rotate',
+    'practice:manage',
+    // The medication catalogue prescribing looks up: reference data, no patient in it.
+    'medication:manage',
+  ],
   DOCTOR: [
     ...PRACTICE_STAFF,
     'patient:register',
@@ -48,6 +65,11 @@ export const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
     'appointment:read',
     'appointment:write',
     'appointment:overbook',
+    'patient:update',
+    'consultation:read',
+    'consultation:write',
+    'prescription:write',
+    'medication:read',
   ],
   SECRETARY: [
     ...PRACTICE_STAFF,
@@ -56,9 +78,20 @@ export const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
     'patient:readNationalId',
     'appointment:read',
     'appointment:write',
+    'patient:update',
+    // That a consultation took place (when, with whom, its status), never what it says.
+    'consultation:read',
   ],
-  // A patient books online for themselves (self-bookable types only) and reads their own appointments.
-  PATIENT: ['notification:read', 'audit:readOwn', 'appointment:selfBook', 'appointment:readOwn'],
+  // A patient books online for themselves (self-bookable types only) and reads their own appointments,
+  // their own file and their own prescriptions.
+  PATIENT: [
+    'notification:read',
+    'audit:readOwn',
+    'appointment:selfBook',
+    'appointment:readOwn',
+    'patient:readOwn',
+    'prescription:readOwn',
+  ],
 };
 
 /** The scopes an access token of this role carries: its permissions. */
