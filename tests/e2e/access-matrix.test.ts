@@ -1378,6 +1378,9 @@ async function runSubscriptionCell(operation: SubscriptionOperation, actor: Acto
     assert.ok(errors.length > 0, dump);
     for (const error of errors) assert.equal(error.extensions?.code, expected, dump);
     assert.equal(outcome.events[0]?.data ?? null, null, dump);
+    // Refused when subscribing, not at the first event: the subscription is over at once.
+    assert.ok(outcome.completed || outcome.errors !== null, dump);
+    assert.ok(outcome.events.length <= 1, dump);
   }
 }
 

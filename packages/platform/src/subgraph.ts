@@ -116,6 +116,12 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningSe
           const caller = ctx.extra.caller as Caller;
           return { caller, log: log.child({ requestId: caller.requestId }) };
         },
+        // Errors leave as over HTTP: a domain error with its code, anything else masked.
+        onNext: (_ctx, _id, _payload, _args, result) =>
+          result.errors
+            ? { ...result, errors: result.errors.map((error) => maskError(error.toJSON(), error)) }
+            : undefined,
+        onError: (_ctx, _id, _payload, errors) => errors.map((error) => maskError(error.toJSON(), error)),
       },
       wsServer,
     );

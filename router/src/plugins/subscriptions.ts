@@ -6,7 +6,9 @@ import {
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
+  type FormattedExecutionResult,
   GraphQLError,
+  type GraphQLFormattedError,
   getOperationAST,
   Kind,
   type OperationDefinitionNode,
@@ -69,6 +71,24 @@ function subscribedField(args: ExecutionArgs): string | null {
   );
   const first = operation?.selectionSet.selections[0];
   return first?.kind === Kind.FIELD ? first.name.value : null;
+}
+
+/** A subgraph's error as it reached us (plain JSON), as an error of our own response, with our request id. */
+const relayedError = (error: GraphQLFormattedError, requestId: string): GraphQLError =>
+  new GraphQLError(error.message, {
+    path: error.path,
+    extensions: { ...error.extensions, code: error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', requestId },
+  });
+
+/** A subgraph's result, relayed: its data as is, its errors rebuilt (graphql-ws serializes GraphQLErrors). */
+function relayed(
+  result: FormattedExecutionResult<Record<string, unknown>, unknown>,
+  requestId: string,
+): ExecutionResult {
+  return {
+    data: result.data ?? null,
+    ...(result.errors ? { errors: result.errors.map((error) => relayedError(error, requestId)) } : {}),
+  };
 }
 
 const failure = (message: string, code: string, requestId?: string): ExecutionResult => ({
@@ -149,10 +169,9 @@ export function serveSubscriptions(options: SubscriptionOptions): () => Promise<
         variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
         operationName: args.operationName ?? undefined,
       });
-      for await (const result of upstream) yield result as ExecutionResult;
+      for await (const result of upstream) yield relayed(result, state.requestId);
     } catch (error) {
-      if (Array.isArray(error))
-        yield { errors: error.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
+      if (Array.isArray(error)) yield { errors: error.map((e) => relayedError(e, state.requestId)) };
       else {
         log.warn({ requestId: state.requestId, err: error, subgraph: owner }, 'subscription upstream failed');
         yield failure('The subscription ended unexpectedly', 'INTERNAL_SERVER_ERROR', state.requestId);

@@ -1,6 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { BatchLoader, perRequest } from '@cabinet/platform/batch-loader';
-import { DomainError, graphQLError } from '@cabinet/platform/errors';
 import type { RequestContext } from '@cabinet/platform/subgraph';
 import type { AgendaReader, PatientAppointmentsFilter } from './agenda.ts';
 import type { AppointmentsService, AppointmentView, WaitingRoomEventView } from './service.ts';
@@ -58,17 +57,9 @@ export function createResolvers(
     },
     Subscription: {
       waitingRoomUpdated: {
-        // Checked on the first read: a refusal ends the stream with a graphql-ws error message
-        // carrying its code (which the router relays), not with a one-off result.
-        subscribe: async function* (_root: unknown, { cabinetId }: { cabinetId: string }, { caller }: RequestContext) {
-          let feed: AsyncIterableIterator<WaitingRoomEventView>;
-          try {
-            feed = await appointments.subscribeWaitingRoom(caller, cabinetId);
-          } catch (error) {
-            throw error instanceof DomainError ? graphQLError(error.code, error.message) : error;
-          }
-          yield* feed;
-        },
+        // Checked when subscribing: a refusal is the subscription's one result, with its code.
+        subscribe: (_root: unknown, { cabinetId }: { cabinetId: string }, { caller }: RequestContext) =>
+          appointments.subscribeWaitingRoom(caller, cabinetId),
         resolve: (event: WaitingRoomEventView) => event,
       },
     },
