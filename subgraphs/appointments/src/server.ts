@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { APPOINTMENTS_TOPIC } from '@cabinet/platform/appointment-events';
 import { CABINETS_TOPIC } from '@cabinet/platform/cabinet-events';
+import {
+  CONSULTATION_SIGNED,
+  CONSULTATIONS_TOPIC,
+  type ConsultationSigned,
+} from '@cabinet/platform/consultation-events';
 import { type DatabaseHooks, openDatabase } from '@cabinet/platform/database';
 import { decodeEvent } from '@cabinet/platform/event-consumer';
-import { TOPICS, topicName } from '@cabinet/platform/events';
+import { type EventEnvelope, TOPICS, topicName } from '@cabinet/platform/events';
 import { createKafka, startConsumer } from '@cabinet/platform/kafka';
 import { createLogger, type Logger } from '@cabinet/platform/logger';
 import { OutboxEvent } from '@cabinet/platform/outbox';
@@ -71,11 +76,15 @@ export async function startAppointmentsService(
   const consumer = startConsumer({
     kafka: createKafka('appointments-projection', config.KAFKA_BROKERS, log),
     groupId: config.KAFKA_GROUP_ID,
-    topics: [CABINETS_TOPIC, TOPICS.patients].map((name) => topicName(config.KAFKA_TOPIC_PREFIX, name)),
+    topics: [CABINETS_TOPIC, TOPICS.patients, CONSULTATIONS_TOPIC].map((name) =>
+      topicName(config.KAFKA_TOPIC_PREFIX, name),
+    ),
     log,
     handle: async (message) => {
       const event = decodeEvent(message, log);
-      if (event) await projection.apply(event);
+      if (event?.type === CONSULTATION_SIGNED)
+        await appointments.onConsultationSigned(event as EventEnvelope<ConsultationSigned>);
+      else if (event) await projection.apply(event);
     },
   });
   const reminders = startReminderLoop(appointments, config.REMINDER_POLL_MS, log);

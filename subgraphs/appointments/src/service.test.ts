@@ -25,6 +25,7 @@ import {
   PRACTITIONER_ATTACHED,
   PRACTITIONER_DETACHED,
 } from '@cabinet/platform/cabinet-events';
+import { CONSULTATION_SIGNED } from '@cabinet/platform/consultation-events';
 import { type MikroORM, openDatabase, sql } from '@cabinet/platform/database';
 import { DomainError, type ErrorCode } from '@cabinet/platform/errors';
 import { ACCESS_AUDITED, type AccessAudited, envelope, PATIENT_REGISTERED } from '@cabinet/platform/events';
@@ -913,4 +914,36 @@ test('a patient books online for themselves, on a self-bookable type only, and r
     fails('FORBIDDEN'),
   );
   await assert.rejects(service.mine(secretary), fails('FORBIDDEN'));
+});
+
+test('a signed consultation fulfils its appointment once; a cancelled one stays cancelled', async () => {
+  const { cabinetId, secretary, doctor, practitionerId, booking } = await practice(30);
+  const { day, clocked, at } = waitingRoomDay();
+  const seen = await clocked.book(secretary, booking(paris(day, '09:00')));
+  const skipped = await clocked.book(secretary, booking(paris(day, '10:00')));
+  const cancelled = await clocked.book(secretary, booking(paris(day, '11:00')));
+  await clocked.cancel(secretary, cancelled.id, 'Empêchement');
+  at('08:55');
+  await clocked.checkIn(secretary, seen.id);
+  await clocked.callNext(doctor, cabinetId, practitionerId);
+  const signed = (appointment: { id: string; patientId: string }) =>
+    envelope('consultations', CONSULTATION_SIGNED, cabinetId, null, {
+      consultationId: randomUUID(),
+      cabinetId,
+      patientId: appointment.patientId,
+      practitionerId,
+      appointmentId: appointment.id,
+      openedAt: new Date().toISOString(),
+      signedAt: new Date().toISOString(),
+    });
+  const event = signed(seen);
+  assert.equal(await clocked.onConsultationSigned(event), true);
+  assert.equal(await clocked.onConsultationSigned(event), false, 'a redelivered event changes nothing');
+  assert.equal((await clocked.byId(secretary, seen.id)).status, 'FULFILLED');
+  assert.deepEqual((await eventsOf(seen.id)).map((recorded) => recorded.type).slice(-1), [APPOINTMENT_COMPLETED]);
+  // Seen without check-in or call: fulfilled all the same.
+  assert.equal(await clocked.onConsultationSigned(signed(skipped)), true);
+  assert.equal((await clocked.byId(secretary, skipped.id)).status, 'FULFILLED');
+  assert.equal(await clocked.onConsultationSigned(signed(cancelled)), false);
+  assert.equal((await clocked.byId(secretary, cancelled.id)).status, 'CANCELLED');
 });

@@ -19,10 +19,12 @@ import {
   type AppointmentRescheduled,
 } from '@cabinet/platform/appointment-events';
 import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
+import type { ConsultationSigned } from '@cabinet/platform/consultation-events';
 import { type EntityManager, type MikroORM, sql } from '@cabinet/platform/database';
 import { badUserInput, conflict, forbidden, notFound } from '@cabinet/platform/errors';
-import { envelope } from '@cabinet/platform/events';
+import { type EventEnvelope, envelope } from '@cabinet/platform/events';
 import type { Caller, Identity } from '@cabinet/platform/identity';
+import { claimEvent } from '@cabinet/platform/inbox';
 import type { Logger } from '@cabinet/platform/logger';
 import { recordEvent } from '@cabinet/platform/outbox';
 import { PubSub } from '@cabinet/platform/pubsub';
@@ -51,7 +53,13 @@ import {
   type WeeklyRule,
   type WeeklyRuleInput,
 } from './domain/schedule.ts';
-import { type AppointmentStatus, assertReschedulable, FREEING_STATUSES, transition } from './domain/status.ts';
+import {
+  type AppointmentStatus,
+  assertReschedulable,
+  FREEING_STATUSES,
+  fulfilledBySignedConsultation,
+  transition,
+} from './domain/status.ts';
 import { addDays, localDateOf, zonedToUtc } from './domain/time.ts';
 import {
   Appointment,
@@ -917,6 +925,43 @@ export class AppointmentsService {
     const type = uuidOrNull(id) ? await em.findOne(AppointmentType, { id, cabinetId }) : null;
     if (!type) throw notFound('AppointmentType', id);
     return type;
+  }
+
+  /**
+   * A signed consultation fulfils the appointment it was opened from (once per event: inbox), as
+   * the system, with the COMPLETED event and waiting-room update a completion has. Returns whether
+   * the appointment changed.
+   */
+  async onConsultationSigned(event: EventEnvelope<ConsultationSigned>): Promise<boolean> {
+    const { appointmentId, cabinetId } = event.data;
+    if (!appointmentId) return false;
+    const changed = await this.#write(async (em) => {
+      if (!(await claimEvent(em, 'appointments-consultations', event.id))) return null;
+      const appointment = await em.findOne(Appointment, { id: appointmentId, cabinetId });
+      if (!appointment) return null;
+      await lockAgenda(em, appointment.practitionerId);
+      await em.refresh(appointment, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const next = fulfilledBySignedConsultation(appointment.status);
+      if (!next) return null;
+      appointment.status = next;
+      appointment.updatedAt = this.#now();
+      this.#event(
+        em,
+        null,
+        APPOINTMENT_COMPLETED,
+        appointment,
+        facts(appointment, await this.#timeZone(em, appointment)),
+      );
+      return appointment;
+    });
+    if (!changed) return false;
+    this.#options.log.info(
+      { appointmentId, consultationId: event.data.consultationId },
+      'fulfilled by its consultation',
+    );
+    const [view] = await this.#views(this.#options.orm.em.fork(), [changed]);
+    this.#waitingRoom.publish({ kind: 'COMPLETED', appointment: view as AppointmentView });
+    return true;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { APPOINTMENTS_TOPIC } from '@cabinet/platform/appointment-events';
 import { Auditor } from '@cabinet/platform/audit';
+import { CONSULTATIONS_TOPIC, PRESCRIPTIONS_TOPIC } from '@cabinet/platform/consultation-events';
 import { openDatabase } from '@cabinet/platform/database';
 import { decodeEvent } from '@cabinet/platform/event-consumer';
 import { TOPICS, topicName } from '@cabinet/platform/events';
@@ -35,7 +36,9 @@ export async function startNotificationsService(config: NotificationsConfig): Pr
   const consumer = startConsumer({
     kafka,
     groupId: config.KAFKA_GROUP_ID,
-    topics: [TOPICS.patients, APPOINTMENTS_TOPIC].map((topic) => topicName(config.KAFKA_TOPIC_PREFIX, topic)),
+    topics: [TOPICS.patients, APPOINTMENTS_TOPIC, CONSULTATIONS_TOPIC, PRESCRIPTIONS_TOPIC].map((topic) =>
+      topicName(config.KAFKA_TOPIC_PREFIX, topic),
+    ),
     log,
     handle: async (message) => {
       const event = decodeEvent(message, log);

@@ -6,6 +6,7 @@ import {
   type AppointmentStatus,
   assertReschedulable,
   canTransition,
+  fulfilledBySignedConsultation,
   transition,
 } from './status.ts';
 
@@ -59,4 +60,19 @@ test('only pending and booked appointments can be rescheduled', () => {
     if (status === 'PENDING' || status === 'BOOKED') assert.doesNotThrow(() => assertReschedulable(status));
     else assert.throws(() => assertReschedulable(status), { name: 'DomainError' });
   }
+});
+
+test('a signed consultation fulfils a booked, arrived or ongoing appointment, and nothing else', () => {
+  assert.deepEqual(
+    APPOINTMENT_STATUSES.map((status) => [status, fulfilledBySignedConsultation(status)]),
+    [
+      ['PENDING', null],
+      ['BOOKED', 'FULFILLED'],
+      ['ARRIVED', 'FULFILLED'],
+      ['IN_CONSULTATION', 'FULFILLED'],
+      ['FULFILLED', null],
+      ['CANCELLED', null],
+      ['NO_SHOW', null],
+    ],
+  );
 });

@@ -74,3 +74,13 @@ export function assertReschedulable(status: AppointmentStatus): void {
     throw conflict(`An appointment that is ${WORDS[status]} cannot be rescheduled`);
   }
 }
+
+/**
+ * What a signed consultation makes of its appointment: proof the patient was seen, whatever steps
+ * the desk skipped (check-in, call), so BOOKED, ARRIVED and IN_CONSULTATION become FULFILLED. A
+ * fulfilled appointment stays so; a pending, cancelled or no-show one is left for a person to sort
+ * out (null).
+ */
+export function fulfilledBySignedConsultation(status: AppointmentStatus): AppointmentStatus | null {
+  return status === 'BOOKED' || status === 'ARRIVED' || status === 'IN_CONSULTATION' ? 'FULFILLED' : null;
+}

@@ -7,6 +7,7 @@ import {
   APPOINTMENT_NO_SHOW,
   APPOINTMENT_REMINDER_DUE,
 } from '@cabinet/platform/appointment-events';
+import { CONSULTATION_SIGNED, PRESCRIPTION_ISSUED } from '@cabinet/platform/consultation-events';
 import { envelope, PATIENT_REGISTERED } from '@cabinet/platform/events';
 import type { Identity } from '@cabinet/platform/identity';
 import { isVisibleTo, notificationsFor } from './notification.ts';
@@ -123,4 +124,32 @@ test("secretaries' and patients' notifications reach only them", () => {
   assert.equal(isVisibleTo(forPatient, { ...patient, patientId: null }), false);
   assert.equal(isVisibleTo(forPatient, secretary), false);
   assert.equal(isVisibleTo(forPatient, { ...patient, cabinetId: '22222222-2222-4222-8222-222222222222' }), false);
+});
+
+test('a signed consultation tells the secretaries that it is done; a prescription tells the patient', () => {
+  const consultation = {
+    consultationId: 'c1',
+    cabinetId,
+    patientId: 'p1',
+    practitionerId: 'u-doc',
+    appointmentId: 'a1',
+    openedAt: '',
+  };
+  const signed = notificationsFor(
+    envelope('consultations', CONSULTATION_SIGNED, cabinetId, null, { ...consultation, signedAt: '' }),
+  );
+  assert.deepEqual(audiences(signed), [['SECRETARIES', null]]);
+  assert.equal(signed[0]?.kind, 'CONSULTATION_SIGNED');
+  const issued = notificationsFor(
+    envelope('prescriptions', PRESCRIPTION_ISSUED, cabinetId, null, {
+      prescriptionId: 'rx1',
+      consultationId: 'c1',
+      cabinetId,
+      patientId: 'p1',
+      practitionerId: 'u-doc',
+      issuedAt: '',
+    }),
+  );
+  assert.deepEqual(audiences(issued), [['PATIENT', 'p1']]);
+  assert.equal(issued[0]?.kind, 'PRESCRIPTION_ISSUED');
 });

@@ -8,6 +8,12 @@ import {
   type AppointmentFacts,
   type AppointmentRescheduled,
 } from '@cabinet/platform/appointment-events';
+import {
+  CONSULTATION_SIGNED,
+  type ConsultationSigned,
+  PRESCRIPTION_ISSUED,
+  type PrescriptionIssued,
+} from '@cabinet/platform/consultation-events';
 import { type EventEnvelope, PATIENT_REGISTERED, type PatientRegistered } from '@cabinet/platform/events';
 import type { Identity, Role } from '@cabinet/platform/identity';
 
@@ -19,6 +25,8 @@ export const NOTIFICATION_KINDS = [
   'PATIENT_CHECKED_IN',
   'PATIENT_CALLED',
   'APPOINTMENT_REMINDER',
+  'CONSULTATION_SIGNED',
+  'PRESCRIPTION_ISSUED',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -173,6 +181,39 @@ export function notificationsFor(event: EventEnvelope): NotificationDraft[] {
           body: `Reminder: you have an appointment on ${when}.`,
           patientId: data.patientId,
           appointmentId: data.appointmentId,
+        },
+      ];
+    }
+    case CONSULTATION_SIGNED: {
+      // That it is done, for the desk (billing, the day's list); never what it says.
+      const data = event.data as ConsultationSigned;
+      return [
+        {
+          cabinetId: data.cabinetId,
+          audience: 'SECRETARIES',
+          recipientUserId: null,
+          recipientPatientId: null,
+          kind: 'CONSULTATION_SIGNED',
+          title: 'Consultation signed',
+          body: 'A consultation was signed by the practitioner.',
+          patientId: data.patientId,
+          appointmentId: data.appointmentId,
+        },
+      ];
+    }
+    case PRESCRIPTION_ISSUED: {
+      const data = event.data as PrescriptionIssued;
+      return [
+        {
+          cabinetId: data.cabinetId,
+          audience: 'PATIENT',
+          recipientUserId: null,
+          recipientPatientId: data.patientId,
+          kind: 'PRESCRIPTION_ISSUED',
+          title: 'New prescription',
+          body: 'Your practitioner issued a prescription; you can read and print it in your space.',
+          patientId: data.patientId,
+          appointmentId: null,
         },
       ];
     }
