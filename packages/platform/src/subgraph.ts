@@ -99,6 +99,10 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningSe
   const app = express();
   app.disable('x-powered-by');
   const httpServer: Server = createServer(app);
+  // Keep idle connections longer than the router's HTTP agent does (it reuses them): a connection
+  // the server closes just as the router reuses it fails the request with ECONNRESET.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
 
   let disposeWs: (() => Promise<void>) | null = null;
   if (options.subscriptions) {
