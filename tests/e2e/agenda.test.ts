@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { gql, login, STAFF_ACCOUNT, STAFF_PASSWORD } from '../support/client.ts';
+import { rppsNumber } from '../support/practice.ts';
 import { exitWhenIdle, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
 let system: TestSystem;
@@ -76,18 +77,6 @@ async function createCabinet(): Promise<string> {
       admin.token,
     )
   ).createCabinet.id;
-}
-
-/** A valid RPPS number: 10 random digits and their Luhn key. */
-function rppsNumber(): string {
-  const payload = Array.from(randomBytes(10), (byte) => String(byte % 10)).join('');
-  let sum = 0;
-  for (let i = 0; i < payload.length; i++) {
-    let digit = Number(payload[payload.length - 1 - i]);
-    if (i % 2 === 0) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
-    sum += digit;
-  }
-  return `${payload}${(10 - (sum % 10)) % 10}`;
 }
 
 interface PatientFile {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { gql, login, STAFF_ACCOUNT, STAFF_PASSWORD, type Subscription, subscribe, waitFor } from '../support/client.ts';
+import { letters, rppsNumber } from '../support/practice.ts';
 import { exitWhenIdle, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
 let system: TestSystem;
@@ -31,21 +32,6 @@ async function account(role: string, extra: Record<string, string> = {}): Promis
     admin,
   );
   return login(system.url, email, STAFF_PASSWORD);
-}
-
-/** Letters only, as names hold: a unique suffix for this run. */
-const letters = (): string => Array.from(randomBytes(6), (byte) => String.fromCharCode(97 + (byte % 26))).join('');
-
-/** A valid RPPS number: 10 random digits and their Luhn key. */
-function rpps(): string {
-  const payload = Array.from(randomBytes(10), (byte) => String(byte % 10)).join('');
-  let sum = 0;
-  for (let i = 0; i < payload.length; i++) {
-    let digit = Number(payload[payload.length - 1 - i]);
-    if (i % 2 === 0) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
-    sum += digit;
-  }
-  return `${payload}${(10 - (sum % 10)) % 10}`;
 }
 
 const NOTIFICATIONS = 'subscription { notificationAdded { kind title body appointment { id } } }';
@@ -93,7 +79,7 @@ before(async () => {
   secretary = await account('SECRETARY');
   await must(
     `mutation Attach($input: AttachPractitionerInput!) { attachPractitioner(input: $input) { id } }`,
-    { input: { cabinetId, userId: doctor.userId, specialty: 'Médecine générale', rpps: rpps() } },
+    { input: { cabinetId, userId: doctor.userId, specialty: 'Médecine générale', rpps: rppsNumber() } },
     admin,
   );
   patientId = (
