@@ -2,7 +2,8 @@
 // (subscribed) hears of it live, the patient checks in and is first in the queue, the practitioner
 // calls them in, the secretaries and the patient are told; the patient is reminded the day before.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { gql, login, STAFF_ACCOUNT, STAFF_PASSWORD, type Subscription, subscribe, waitFor } from '../support/client.ts';
 import { letters, rppsNumber } from '../support/practice.ts';
@@ -125,6 +126,7 @@ test('a secretary books; the practitioner hears it live; check-in, queue positio
   const secretaryFeed = await subscribe(system.wsUrl, secretary.token, NOTIFICATIONS);
   const patientFeed = await subscribe(system.wsUrl, patient.token, PATIENT_NOTIFICATIONS);
   try {
+    const sent = performance.now();
     const booked = (
       await must(
         BOOK,
@@ -135,6 +137,7 @@ test('a secretary books; the practitioner hears it live; check-in, queue positio
     assert.equal(booked.status, 'BOOKED');
 
     const heard = await nextOfKind(doctorFeed, 'APPOINTMENT_BOOKED');
+    console.log(`# booking sent → practitioner notified live in ${(performance.now() - sent).toFixed(0)} ms`);
     assert.equal(heard.appointment.id, booked.id);
     assert.match(heard.body, /Appointment booked for/);
     const told = await nextOfKind(patientFeed, 'APPOINTMENT_BOOKED');
