@@ -52,6 +52,28 @@ export interface PatientRegistered {
   displayName: string;
 }
 
+export const PATIENT_UPDATED = 'patients.PatientUpdated.v1';
+/** A patient file was updated, archived or restored: what others show of it, no clinical content. */
+export interface PatientUpdated {
+  patientId: string;
+  cabinetId: string;
+  displayName: string;
+  archived: boolean;
+}
+
+export const MEDICAL_RECORD_UPDATED = 'patients.MedicalRecordUpdated.v1';
+/**
+ * An entry of a patient's medical record was added, changed or removed. Which section and entry,
+ * never what it says: consumers that need the content read it through the API, audited.
+ */
+export interface MedicalRecordUpdated {
+  patientId: string;
+  cabinetId: string;
+  /** MEDICAL_HISTORY, SURGICAL_HISTORY, FAMILY_HISTORY, TREATMENT, HABIT, DOCUMENT or ALLERGY. */
+  section: string;
+  entryId: string;
+}
+
 export function isEnvelope(value: unknown): value is EventEnvelope {
   const candidate = value as EventEnvelope;
   return (
@@ -83,4 +105,22 @@ export interface AccessAudited {
   cabinetId: string | null;
   requestId: string;
   clientAddress: string | null;
+}
+
+/** The users subgraph's topic, keyed by user id. */
+export const USERS_TOPIC = 'cabinet.users.v1';
+
+export const STAFF_PROFILE_CHANGED = 'users.StaffProfileChanged.v1';
+/**
+ * A staff account was created or its profile changed (by an administrator or by its owner): what
+ * other subgraphs show of a doctor or secretary (the prescriptions document prints the name and
+ * signature line). The whole current profile, so a consumer upserts without calling back.
+ */
+export interface StaffProfileChanged {
+  userId: string;
+  role: string;
+  cabinetId: string | null;
+  name: string;
+  /** The signature line printed on the doctor's prescriptions; null when none was set. */
+  signature: string | null;
 }

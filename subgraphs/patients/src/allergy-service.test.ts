@@ -20,6 +20,8 @@ import { AllergiesService, withoutClinicalContent } from './allergy-service.ts';
 import { Allergy } from './persistence/allergy.entity.ts';
 import { migrations } from './persistence/migrations.ts';
 import { Patient, PatientNationalId } from './persistence/patient.entity.ts';
+import { RecordEntry } from './persistence/record-entry.entity.ts';
+import { MedicalRecordService } from './record-service.ts';
 import { createResolvers } from './resolvers.ts';
 import { typeDefs } from './server.ts';
 import { PatientsService } from './service.ts';
@@ -44,12 +46,13 @@ const capturingLog = new Proxy(log, {
 let orm: MikroORM;
 let patients: PatientsService;
 let allergies: AllergiesService;
+let records: MedicalRecordService;
 const today = new Date();
 
 before(async () => {
   orm = await openDatabase({
     url: DATABASE_URL,
-    entities: [Patient, PatientNationalId, Allergy, OutboxEvent],
+    entities: [Patient, PatientNationalId, Allergy, RecordEntry, OutboxEvent],
     migrations,
   });
   // Audit records and events go to the outbox under topics of this run; no relay publishes them.
@@ -68,6 +71,7 @@ before(async () => {
     onEventsRecorded: () => undefined,
   });
   allergies = new AllergiesService({ orm, log: capturingLog, auditor, onEventsRecorded: () => undefined });
+  records = new MedicalRecordService({ orm, log, topic: 'unused', auditor, onEventsRecorded: () => undefined });
 });
 after(async () => {
   await orm?.close(true);
@@ -331,7 +335,7 @@ test('patients { allergies } through the resolvers: one allergy query for the wh
     batches.push([...patientIds]);
     return allergies.ofPatients(caller, patientIds);
   };
-  const schema = buildSubgraphSchema([{ typeDefs, resolvers: createResolvers(patients, counting) }]);
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: createResolvers(patients, counting, records) }]);
   let allergyQueries = 0;
   const onQuery = orm.config.get('onQuery');
   orm.config.set('onQuery', (query: string, params: readonly unknown[]) => {

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { assertSameCabinet, type Permission, requireCabinet } from '@cabinet/platform/access';
+import { assertSameCabinet, requireCabinet } from '@cabinet/platform/access';
 import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
-import type { MikroORM } from '@cabinet/platform/database';
+import type { EntityManager, MikroORM } from '@cabinet/platform/database';
 import { conflict, DomainError } from '@cabinet/platform/errors';
+import { envelope, MEDICAL_RECORD_UPDATED, type MedicalRecordUpdated } from '@cabinet/platform/events';
 import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
+import { recordEvent } from '@cabinet/platform/outbox';
 import { DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
   type AllergyInput,
@@ -16,6 +18,7 @@ import {
 } from './domain/allergy.ts';
 import { Allergy, type AllergyRecord } from './persistence/allergy.entity.ts';
 import { Patient } from './persistence/patient.entity.ts';
+import { authorizeRecordRead } from './record-access.ts';
 
 /** An allergy as the API shows it. */
 export interface AllergyView {
@@ -57,6 +60,8 @@ export interface AllergiesServiceOptions {
   orm: MikroORM;
   log: Logger;
   auditor: Auditor;
+  /** Where MedicalRecordUpdated (section ALLERGY) is announced; not announced when omitted. */
+  topic?: string;
   /** Called after a commit that recorded events (audit records), so the relay sends them at once. */
   onEventsRecorded: () => void;
   /** Today, for `notedOn`; the system clock unless a test sets it. */
@@ -65,7 +70,8 @@ export interface AllergiesServiceOptions {
 
 /**
  * The allergies of a patient's medical record: clinical data, so only `medicalRecord:*` holders
- * (doctors) of the patient's practice read or write them, and every read and write is audited.
+ * (doctors) of the patient's practice read or write them (and the patient's own account reads
+ * its own, see `authorizeRecordRead`), and every read and write is audited.
  * Substances and reactions never go into logs; ids do.
  */
 export class AllergiesService {
@@ -105,6 +111,7 @@ export class AllergiesService {
           removedAt: null,
           removedBy: null,
         });
+        this.#announce(em, caller, cabinetId, patientId, created.id);
         auditor.record(em, caller, { ...target, entityId: created.id, patientId });
         return created;
       });
@@ -145,6 +152,7 @@ export class AllergiesService {
         { removedAt, removedBy: actor.userId },
       );
       if (removed === 0) throw conflict('This allergy has already been removed');
+      this.#announce(em, caller, cabinetId, allergy.patientId, id);
       auditor.record(em, caller, attempted);
     });
     this.#options.onEventsRecorded();
@@ -164,7 +172,7 @@ export class AllergiesService {
     const { auditor, orm } = this.#options;
     const ids = [...new Set(patientIds)].filter((id) => UUID.test(id));
     const targets = ids.map((patientId) => ({ action: READ, entity: 'Allergy', patientId }));
-    const actor = await this.#authorizeEach(caller, READ, targets);
+    const actor = await authorizeRecordRead(auditor, caller, ids, targets, 'Allergy');
     const cabinetId = await this.#practiceOf(caller, actor, targets);
     const byPatient = new Map<string, AllergyView[]>(ids.map((id) => [id, []]));
     if (ids.length === 0) return byPatient;
@@ -174,20 +182,6 @@ export class AllergiesService {
     return byPatient;
   }
 
-  /**
-   * `auditor.authorize` for an access to several patients at once: a refusal is recorded for each
-   * of them, so every patient's trail shows it.
-   */
-  async #authorizeEach(caller: Caller, permission: Permission, targets: AuditTarget[]): Promise<Identity> {
-    const [first = { action: permission, entity: 'Allergy' }, ...others] = targets;
-    try {
-      return await this.#options.auditor.authorize(caller, permission, first);
-    } catch (error) {
-      await this.#options.auditor.recordAllNow(caller, others, 'DENIED', reasonOf(error));
-      throw error;
-    }
-  }
-
   async #practiceOf(caller: Caller, actor: Identity, targets: AuditTarget[]): Promise<string> {
     try {
       return requireCabinet(actor);
@@ -195,6 +189,14 @@ export class AllergiesService {
       await this.#options.auditor.recordAllNow(caller, targets, 'DENIED', reasonOf(error));
       throw error;
     }
+  }
+
+  /** MedicalRecordUpdated for an allergy: which patient and entry, never the substance. */
+  #announce(em: EntityManager, caller: Caller, cabinetId: string, patientId: string, entryId: string): void {
+    const { topic } = this.#options;
+    if (!topic) return;
+    const data: MedicalRecordUpdated = { patientId, cabinetId, section: 'ALLERGY', entryId };
+    recordEvent(em, topic, patientId, envelope('patients', MEDICAL_RECORD_UPDATED, cabinetId, caller, data));
   }
 
   #now(): Date {

@@ -19,6 +19,8 @@ import { AllergiesService } from './allergy-service.ts';
 import { Allergy } from './persistence/allergy.entity.ts';
 import { migrations } from './persistence/migrations.ts';
 import { Patient, PatientNationalId } from './persistence/patient.entity.ts';
+import { RecordEntry } from './persistence/record-entry.entity.ts';
+import { MedicalRecordService } from './record-service.ts';
 import { createResolvers } from './resolvers.ts';
 import { typeDefs } from './server.ts';
 import { PatientsService } from './service.ts';
@@ -34,7 +36,7 @@ let schema: GraphQLSchema;
 before(async () => {
   orm = await openDatabase({
     url: DATABASE_URL,
-    entities: [Patient, PatientNationalId, Allergy, OutboxEvent],
+    entities: [Patient, PatientNationalId, Allergy, RecordEntry, OutboxEvent],
     migrations,
   });
   const auditor = new Auditor({
@@ -52,7 +54,8 @@ before(async () => {
     onEventsRecorded: () => undefined,
   });
   const allergies = new AllergiesService({ orm, log, auditor, onEventsRecorded: () => undefined });
-  schema = buildSubgraphSchema([{ typeDefs, resolvers: createResolvers(patients, allergies) }]);
+  const records = new MedicalRecordService({ orm, log, topic: 'unused', auditor, onEventsRecorded: () => undefined });
+  schema = buildSubgraphSchema([{ typeDefs, resolvers: createResolvers(patients, allergies, records) }]);
 });
 after(async () => {
   await orm?.close(true);
@@ -213,10 +216,10 @@ test('unknown, malformed and other-practice ids are NOT_FOUND at their index, au
   assert.equal(audit.length, 5, 'one record per id');
 });
 
-for (const role of ['ADMIN', 'PATIENT'] as const) {
+for (const role of ['ADMIN'] as const) {
   test(`a ${role} (no patient:read) gets FORBIDDEN for every reference, each refusal audited, nothing read`, async () => {
-    const { cabinetId, ids } = await practice(3);
-    const caller = as(role, role === 'ADMIN' ? null : cabinetId);
+    const { ids } = await practice(3);
+    const caller = as(role, null);
     const { result, patientQueries, transactions } = await resolveReferences(caller, ids);
     assert.equal(patientQueries, 0);
     assert.equal(transactions, 1);
@@ -234,3 +237,26 @@ for (const role of ['ADMIN', 'PATIENT'] as const) {
     );
   });
 }
+
+test('a PATIENT account resolves its own file only: every other reference is NOT_FOUND, each audited', async () => {
+  const { cabinetId, ids } = await practice(3);
+  const [own, ...others] = ids as [string, ...string[]];
+  const caller: Caller = {
+    requestId: randomUUID(),
+    clientAddress: null,
+    identity: { userId: randomUUID(), role: 'PATIENT', cabinetId, patientId: own },
+  };
+  const { result } = await resolveReferences(caller, ids);
+  assert.equal(result.data._entities[0].id, own);
+  assert.deepEqual(result.data._entities.slice(1), [null, null]);
+  assert.deepEqual(
+    (result.errors ?? [])
+      .map(({ path, extensions }) => ({ path, code: extensions.code }))
+      .sort((a, b) => Number(a.path?.[1]) - Number(b.path?.[1])),
+    [1, 2].map((index) => ({ path: ['_entities', index], code: 'NOT_FOUND' })),
+  );
+  const audit = await auditOf(ids, caller.requestId);
+  const byEntity = new Map(audit.map((record) => [record.entityId, record.outcome]));
+  assert.equal(byEntity.get(own), 'ALLOWED');
+  for (const id of others) assert.equal(byEntity.get(id), 'DENIED');
+});

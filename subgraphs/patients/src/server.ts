@@ -12,6 +12,8 @@ import type { PatientsConfig } from './config.ts';
 import { Allergy } from './persistence/allergy.entity.ts';
 import { migrations } from './persistence/migrations.ts';
 import { Patient, PatientNationalId } from './persistence/patient.entity.ts';
+import { RecordEntry } from './persistence/record-entry.entity.ts';
+import { MedicalRecordService } from './record-service.ts';
 import { createResolvers } from './resolvers.ts';
 import { PatientsService } from './service.ts';
 
@@ -22,7 +24,7 @@ export async function startPatientsService(config: PatientsConfig, hooks: Databa
   const log = createLogger('patients', config.LOG_LEVEL);
   const orm = await openDatabase({
     url: config.DATABASE_URL,
-    entities: [Patient, PatientNationalId, Allergy, OutboxEvent],
+    entities: [Patient, PatientNationalId, Allergy, RecordEntry, OutboxEvent],
     migrations,
     onQuery: hooks.onQuery,
   });
@@ -41,11 +43,12 @@ export async function startPatientsService(config: PatientsConfig, hooks: Databa
     cipher: new FieldCipher(config.DATA_ENCRYPTION_KEY),
     onEventsRecorded: nudge,
   });
-  const allergies = new AllergiesService({ orm, log, auditor, onEventsRecorded: nudge });
+  const allergies = new AllergiesService({ orm, log, topic, auditor, onEventsRecorded: nudge });
+  const records = new MedicalRecordService({ orm, log, topic, auditor, onEventsRecorded: nudge });
   const server = await startSubgraph({
     name: 'patients',
     typeDefs,
-    resolvers: createResolvers(patients, allergies),
+    resolvers: createResolvers(patients, allergies, records),
     host: config.HOST,
     port: config.PORT,
     routerSecret: config.ROUTER_SECRET,
