@@ -17,6 +17,7 @@ export function createResolvers(users: UsersService): GraphQLResolverMap<Request
   return {
     Query: {
       me: (_root, _args, { caller }) => users.me(caller),
+      myDataExport: (_root, _args, { caller }) => users.dataExport(caller),
       staffAccounts: (_root, args, { caller }) => users.staffAccounts(caller, args),
     },
     Mutation: {
@@ -31,6 +32,14 @@ export function createResolvers(users: UsersService): GraphQLResolverMap<Request
       reactivateStaffAccount: (_root, { id }, { caller }) => users.reactivateStaffAccount(caller, id),
       updateMyProfile: (_root, { input }, { caller }) => users.updateMyProfile(caller, input),
       rotateSigningKey: (_root, _args, { caller }) => users.rotateSigningKey(caller),
+    },
+    PatientDataExport: {
+      // Only ever the caller's own: another patient's export is NOT_FOUND.
+      __resolveReference: async ({ patientId }: { patientId: string }, { caller }: RequestContext) => {
+        const own = await users.dataExport(caller);
+        if (own.patientId !== patientId) throw notFound('PatientDataExport', patientId);
+        return own;
+      },
     },
     User: {
       __resolveReference: async ({ id }: { id: string }, context: RequestContext) => {

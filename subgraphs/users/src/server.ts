@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Auditor } from '@cabinet/platform/audit';
 import { type DatabaseHooks, openDatabase } from '@cabinet/platform/database';
-import { TOPICS, topicName } from '@cabinet/platform/events';
-import { createKafka, ReconnectingProducer } from '@cabinet/platform/kafka';
+import { USERS_TOPIC } from '@cabinet/platform/events';
 import { createLogger } from '@cabinet/platform/logger';
-import { OutboxRelay } from '@cabinet/platform/outbox';
+import { startPublishing } from '@cabinet/platform/publishing';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
 import { generateKeyEncryptionKey, KeyEncryption } from './auth/key-encryption.ts';
@@ -23,17 +21,19 @@ const RETIREMENT_MARGIN_SECONDS = 60;
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 
 /**
- * Starts the users subgraph: database, signing-key ring, outbox relay of the audit trail to Kafka,
- * first admin, HTTP with the JWKS document.
+ * Starts the users subgraph: database, signing-key ring, outbox relay to Kafka (staff profile
+ * events and the audit trail), first admin, HTTP with the JWKS document.
  */
 export async function startUsersService(config: UsersConfig, hooks: DatabaseHooks = {}): Promise<RunningServer> {
   const log = createLogger('users', config.LOG_LEVEL);
   const orm = await openDatabase({ url: config.DATABASE_URL, entities, migrations, onQuery: hooks.onQuery });
-  const kafka = createKafka('users', config.KAFKA_BROKERS, log);
-  const auditTopic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.audit);
-  const producer = new ReconnectingProducer(kafka, [auditTopic]);
-  const relay = new OutboxRelay({ orm, producer, log });
-  relay.start();
+  const { topic, auditor, nudge, ...publishing } = startPublishing({
+    service: 'users',
+    orm,
+    log,
+    config,
+    topic: USERS_TOPIC,
+  });
 
   if (!config.JWT_KEY_ENCRYPTION_KEY) {
     log.warn(
@@ -67,8 +67,9 @@ export async function startUsersService(config: UsersConfig, hooks: DatabaseHook
       maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
       exemptAddresses: config.LOGIN_THROTTLE_EXEMPT_ADDRESSES,
     }),
-    auditor: new Auditor({ service: 'users', orm, topic: auditTopic, onRecorded: () => relay.nudge() }),
-    onEventsRecorded: () => relay.nudge(),
+    auditor,
+    topic,
+    onEventsRecorded: nudge,
   });
   if (config.ADMIN_CABINET_ID) log.warn('ADMIN_CABINET_ID is ignored: an ADMIN account belongs to no practice');
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
@@ -100,8 +101,7 @@ export async function startUsersService(config: UsersConfig, hooks: DatabaseHook
       clearInterval(purge);
       await server.stop();
       await keys.stop();
-      await relay.stop();
-      await producer.close();
+      await publishing.stop();
       await orm.close();
     },
   };

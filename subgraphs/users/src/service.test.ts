@@ -8,7 +8,7 @@ import { scopesOf } from '@cabinet/platform/access';
 import { Auditor } from '@cabinet/platform/audit';
 import { type MikroORM, openDatabase, sql } from '@cabinet/platform/database';
 import { DomainError } from '@cabinet/platform/errors';
-import type { AccessAudited, EventEnvelope } from '@cabinet/platform/events';
+import type { AccessAudited, EventEnvelope, StaffProfileChanged } from '@cabinet/platform/events';
 import type { Caller, Identity, Role } from '@cabinet/platform/identity';
 import { createLogger } from '@cabinet/platform/logger';
 import { createLocalJWKSet, jwtVerify } from 'jose';
@@ -59,11 +59,14 @@ interface Fixture {
   audit(): Promise<AccessAudited[]>;
   /** The raw outbox payloads of those records. */
   auditPayloads(): Promise<string[]>;
+  /** The staff profile events this fixture's service recorded, oldest first. */
+  profiles(): Promise<EventEnvelope<StaffProfileChanged>[]>;
   clock: { offsetMs: number };
 }
 
 function fixture(options: { throttle?: Partial<ThrottleSettings>; refresh?: Partial<RefreshSettings> } = {}): Fixture {
   const topic = `test-${randomUUID()}.audit`;
+  const usersTopic = `test-${randomUUID()}.users`;
   const clock = { offsetMs: 0 };
   const now = () => new Date(Date.now() + clock.offsetMs);
   const service = new UsersService({
@@ -85,6 +88,7 @@ function fixture(options: { throttle?: Partial<ThrottleSettings>; refresh?: Part
     ),
     // Records go to this fixture's own topic in the outbox; no relay publishes them here.
     auditor: new Auditor({ service: 'users', orm, topic, onRecorded: () => undefined }),
+    topic: usersTopic,
     onEventsRecorded: () => undefined,
     clock: now,
   });
@@ -99,6 +103,14 @@ function fixture(options: { throttle?: Partial<ThrottleSettings>; refresh?: Part
     clock,
     audit: async () => (await payloads()).map((row) => row.payload.data),
     auditPayloads: async () => (await payloads()).map((row) => JSON.stringify(row.payload)),
+    profiles: async () =>
+      (
+        await sql<{ payload: EventEnvelope<StaffProfileChanged> }>(
+          orm.em.fork(),
+          'select payload from outbox_event where topic = ? order by occurred_at, id',
+          [usersTopic],
+        )
+      ).map((row) => row.payload),
   };
 }
 
@@ -924,4 +936,45 @@ test('two edits of different fields at the same time both stick', async () => {
   const stored = await users.service.userById(admin, doctor.id);
   assert.deepEqual([stored.phone, stored.email, stored.signature], ['01 23 45 67 89', email, 'Dr Concurrent']);
   assert.equal((await users.service.login(anonymous(), email, 'a concurrent new password')).user.id, doctor.id);
+});
+
+test('creating, editing and self-editing a staff account announce its profile in the same transaction', async () => {
+  const f = fixture();
+  const doctor = await account('DOCTOR', {}, f.service);
+  await f.service.updateStaffAccount(platformAdmin(), doctor.id, { name: 'Dr Anne Martin' });
+  await f.service.updateMyProfile(as(doctor.identity), { signature: 'Dr A. Martin, RPPS 10101010101' });
+  // Refused edits announce nothing; a patient's account is never announced.
+  await assert.rejects(f.service.updateMyProfile(as(doctor.identity), { phone: '42' }), withCode('BAD_USER_INPUT'));
+  const patient = await account('PATIENT', {}, f.service);
+  await f.service.updateMyProfile(as(patient.identity), { name: 'Paul Patient' });
+  const events = await f.profiles();
+  assert.ok(events.every((event) => event.type === 'users.StaffProfileChanged.v1'));
+  assert.deepEqual(
+    events.map((event) => event.data),
+    [
+      { userId: doctor.id, role: 'DOCTOR', cabinetId: doctor.identity.cabinetId, name: 'Test DOCTOR', signature: null },
+      {
+        userId: doctor.id,
+        role: 'DOCTOR',
+        cabinetId: doctor.identity.cabinetId,
+        name: 'Dr Anne Martin',
+        signature: null,
+      },
+      {
+        userId: doctor.id,
+        role: 'DOCTOR',
+        cabinetId: doctor.identity.cabinetId,
+        name: 'Dr Anne Martin',
+        signature: 'Dr A. Martin, RPPS 10101010101',
+      },
+    ],
+  );
+  assert.deepEqual(
+    events.map((event) => [event.source, event.cabinetId, event.actor?.role]),
+    [
+      ['users', doctor.identity.cabinetId, 'ADMIN'],
+      ['users', doctor.identity.cabinetId, 'ADMIN'],
+      ['users', doctor.identity.cabinetId, 'DOCTOR'],
+    ],
+  );
 });

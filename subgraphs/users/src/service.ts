@@ -3,8 +3,10 @@ import { assertCan, requireCabinet } from '@cabinet/platform/access';
 import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
 import type { EntityManager, MikroORM } from '@cabinet/platform/database';
 import { badUserInput, conflict, DomainError, notFound, unauthenticated } from '@cabinet/platform/errors';
+import { envelope, STAFF_PROFILE_CHANGED, type StaffProfileChanged } from '@cabinet/platform/events';
 import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
+import { recordEvent } from '@cabinet/platform/outbox';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { KeyRing } from './auth/key-ring.ts';
 import type { LoginThrottle } from './auth/login-throttle.ts';
@@ -71,6 +73,8 @@ export interface UsersServiceOptions {
   refresh: RefreshSettings;
   throttle: LoginThrottle;
   auditor: Auditor;
+  /** Full topic name (with any prefix) of the users events (staff profiles). */
+  topic: string;
   /** Called after a commit that recorded audit events, so the relay sends them at once. */
   onEventsRecorded: () => void;
   clock?: () => Date;
@@ -88,6 +92,29 @@ const view = (user: Omit<UserRecord, 'passwordHash'>): UserView => ({
   phone: user.phone ?? null,
   signature: user.signature ?? null,
 });
+
+/**
+ * Announces a staff account's current profile (name, signature line...) through the outbox, in the
+ * caller's transaction. A patient's account is nobody else's business: only staff roles are
+ * announced (an account leaving a staff role is announced once more, with its new role).
+ */
+function recordProfile(
+  em: EntityManager,
+  topic: string,
+  caller: Caller,
+  user: UserRecord,
+  previousRole: string = user.role,
+): void {
+  if (user.role === 'PATIENT' && previousRole === 'PATIENT') return;
+  const data: StaffProfileChanged = {
+    userId: user.id,
+    role: user.role,
+    cabinetId: user.cabinetId ?? null,
+    name: user.name,
+    signature: user.signature ?? null,
+  };
+  recordEvent(em, topic, user.id, envelope('users', STAFF_PROFILE_CHANGED, user.cabinetId ?? null, caller, data));
+}
 
 /** What an administrator's edit starts from. */
 const stateOf = (user: UserRecord): AccountState => ({
@@ -382,6 +409,7 @@ export class UsersService {
           updatedAt: now,
         });
         auditor.record(em, caller, { ...target, entityId: created.id, patientId: account.patientId });
+        recordProfile(em, this.#options.topic, caller, created);
         return created;
       });
     } catch (error) {
@@ -427,7 +455,9 @@ export class UsersService {
       outcome = await this.#options.orm.em.fork().transactional(async (em) => {
         const user = await em.findOneOrFail(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         const { password: _password, ...edit } = edited(user);
+        const previousRole = user.role;
         Object.assign(user, edit, passwordHash ? { passwordHash } : {}, { updatedAt: now });
+        recordProfile(em, this.#options.topic, caller, user, previousRole);
         const revoked = passwordHash ? await this.#revokeSessions(em, id, now, 'PASSWORD_RESET') : 0;
         auditor.record(
           em,
@@ -513,6 +543,7 @@ export class UsersService {
         return { refusal: error };
       }
       auditor.record(em, caller, target);
+      recordProfile(em, this.#options.topic, caller, mine);
       return { user: mine };
     });
     this.#options.onEventsRecorded();
@@ -552,6 +583,21 @@ export class UsersService {
     const user = await this.#options.orm.em.fork().findOne(User, { id: caller.identity.userId });
     if (!user) throw unauthenticated('This account no longer exists');
     return view(user);
+  }
+
+  /**
+   * The root of a patient's data export (right of access): their file's id and their account; the
+   * other subgraphs add their parts. Audited as an access of the patient to their own data.
+   */
+  async dataExport(caller: Caller): Promise<{ patientId: string; generatedAt: string; account: UserView }> {
+    const target = { action: 'exportOwnData', entity: 'PatientDataExport' };
+    const identity = await this.#options.auditor.authorize(caller, 'patient:readOwn', target);
+    const user = identity.patientId
+      ? await this.#options.orm.em.fork().findOne(User, { id: identity.userId, patientId: identity.patientId })
+      : null;
+    if (!user || !identity.patientId) throw notFound('PatientDataExport', identity.userId);
+    await this.#options.auditor.recordNow(caller, { ...target, patientId: identity.patientId });
+    return { patientId: identity.patientId, generatedAt: new Date().toISOString(), account: view(user) };
   }
 
   /** A user as seen from another subgraph's entity: yourself, staff of your own practice, or, for ADMIN, anyone. */
