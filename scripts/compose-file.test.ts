@@ -8,8 +8,10 @@ import { loadRouterConfig } from '../router/src/config.ts';
 import { loadAppointmentsConfig } from '../subgraphs/appointments/src/config.ts';
 import { loadAuditConfig } from '../subgraphs/audit/src/config.ts';
 import { loadCabinetsConfig } from '../subgraphs/cabinets/src/config.ts';
+import { loadConsultationsConfig } from '../subgraphs/consultations/src/config.ts';
 import { loadNotificationsConfig } from '../subgraphs/notifications/src/config.ts';
 import { loadPatientsConfig } from '../subgraphs/patients/src/config.ts';
+import { loadPrescriptionsConfig } from '../subgraphs/prescriptions/src/config.ts';
 import { loadUsersConfig } from '../subgraphs/users/src/config.ts';
 import { ROOT } from './compose.ts';
 
@@ -59,6 +61,8 @@ const loaders: Record<string, (env: Record<string, string>) => unknown> = {
   audit: loadAuditConfig,
   cabinets: loadCabinetsConfig,
   appointments: loadAppointmentsConfig,
+  consultations: loadConsultationsConfig,
+  prescriptions: loadPrescriptionsConfig,
   router: loadRouterConfig,
 };
 

@@ -25,7 +25,7 @@ PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
 PGUSER="${PGUSER:-postgres}"
 DB_PREFIX="${DB_PREFIX:-cabinet}"
-SUBGRAPH_DBS="${SUBGRAPH_DBS:-users patients notifications audit cabinets appointments}"
+SUBGRAPH_DBS="${SUBGRAPH_DBS:-users patients notifications audit cabinets appointments consultations prescriptions}"
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 

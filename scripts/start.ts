@@ -76,6 +76,8 @@ await runMain(async () => {
       audit: Number(env.AUDIT_PORT ?? 4004),
       cabinets: Number(env.CABINETS_PORT ?? 4005),
       appointments: Number(env.APPOINTMENTS_PORT ?? 4006),
+      consultations: Number(env.CONSULTATIONS_PORT ?? 4007),
+      prescriptions: Number(env.PRESCRIPTIONS_PORT ?? 4008),
     },
     logLevel: env.LOG_LEVEL ?? 'info',
   });

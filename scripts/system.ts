@@ -10,10 +10,14 @@ import { loadAuditConfig } from '../subgraphs/audit/src/config.ts';
 import { startAuditService } from '../subgraphs/audit/src/server.ts';
 import { loadCabinetsConfig } from '../subgraphs/cabinets/src/config.ts';
 import { startCabinetsService } from '../subgraphs/cabinets/src/server.ts';
+import { loadConsultationsConfig } from '../subgraphs/consultations/src/config.ts';
+import { startConsultationsService } from '../subgraphs/consultations/src/server.ts';
 import { loadNotificationsConfig } from '../subgraphs/notifications/src/config.ts';
 import { startNotificationsService } from '../subgraphs/notifications/src/server.ts';
 import { loadPatientsConfig } from '../subgraphs/patients/src/config.ts';
 import { startPatientsService } from '../subgraphs/patients/src/server.ts';
+import { loadPrescriptionsConfig } from '../subgraphs/prescriptions/src/config.ts';
+import { startPrescriptionsService } from '../subgraphs/prescriptions/src/server.ts';
 import { loadUsersConfig } from '../subgraphs/users/src/config.ts';
 import { startUsersService } from '../subgraphs/users/src/server.ts';
 
@@ -38,6 +42,8 @@ export interface SystemOptions {
     audit: number;
     cabinets: number;
     appointments: number;
+    consultations: number;
+    prescriptions: number;
   };
   logLevel?: string;
   nodeEnv?: 'development' | 'test' | 'production';
@@ -51,14 +57,17 @@ export interface SystemOptions {
 export interface SystemObservers {
   /** Every request the router sends to a subgraph. */
   onSubgraphRequest?: (subgraph: string, requestId: string) => void;
-  /** Every SQL statement a subgraph runs (users, patients, cabinets, appointments), with its request if any. */
+  /** Every SQL statement a subgraph runs (users, patients, cabinets, appointments, consultations), with its request if any. */
   onQuery?: (subgraph: string, statement: { sql: string; requestId: string | null }) => void;
 }
 
 export interface RunningSystem {
   url: string;
   wsUrl: string;
-  subgraphs: Record<'users' | 'patients' | 'notifications' | 'audit' | 'cabinets' | 'appointments', string>;
+  subgraphs: Record<
+    'users' | 'patients' | 'notifications' | 'audit' | 'cabinets' | 'appointments' | 'consultations' | 'prescriptions',
+    string
+  >;
   jwksUrl: string;
   stop(): Promise<void>;
 }
@@ -139,6 +148,26 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       hooks('appointments'),
     );
     stops.push(() => appointments.stop());
+    const consultations = await startConsultationsService(
+      loadConsultationsConfig({
+        ...common,
+        PORT: String(options.ports.consultations),
+        DATABASE_URL: database('consultations'),
+        ...(options.kafkaGroupId ? { KAFKA_GROUP_ID: `consultations-${options.kafkaGroupId}` } : {}),
+      }),
+      hooks('consultations'),
+    );
+    stops.push(() => consultations.stop());
+    const prescriptions = await startPrescriptionsService(
+      loadPrescriptionsConfig({
+        ...common,
+        PORT: String(options.ports.prescriptions),
+        DATABASE_URL: database('prescriptions'),
+        ...(options.kafkaGroupId ? { KAFKA_GROUP_ID: `prescriptions-${options.kafkaGroupId}` } : {}),
+      }),
+      hooks('prescriptions'),
+    );
+    stops.push(() => prescriptions.stop());
     const jwksUrl = users.url.replace(/\/graphql$/, '/.well-known/jwks.json');
     const router = await startRouter(
       loadRouterConfig({
@@ -157,6 +186,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         SUBGRAPH_AUDIT_URL: audit.url,
         SUBGRAPH_CABINETS_URL: cabinets.url,
         SUBGRAPH_APPOINTMENTS_URL: appointments.url,
+        SUBGRAPH_CONSULTATIONS_URL: consultations.url,
+        SUBGRAPH_PRESCRIPTIONS_URL: prescriptions.url,
       }),
       { onSubgraphRequest: options.observe?.onSubgraphRequest },
     );
@@ -171,6 +202,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         audit: audit.url,
         cabinets: cabinets.url,
         appointments: appointments.url,
+        consultations: consultations.url,
+        prescriptions: prescriptions.url,
       },
       jwksUrl,
       async stop() {

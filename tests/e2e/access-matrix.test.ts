@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type DirectiveNode, Kind, parse } from 'graphql';
 import { gql, login, STAFF_ACCOUNT, STAFF_PASSWORD, waitFor } from '../support/client.ts';
 import { gqlRaw, type RawGraphQLResponse } from '../support/http.ts';
+import { PRACTICE_TIME_ZONE, rppsNumber } from '../support/practice.ts';
 import { probeSubscription } from '../support/subscription-probe.ts';
 import { exitWhenIdle, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
@@ -59,6 +60,16 @@ const MATRIX = {
   'Mutation.markNotificationRead': { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: NOT_FOUND, otherPracticeDoctor: NOT_FOUND,      otherPatient: NOT_FOUND },
   'Mutation.recordAllergy':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
   'Mutation.removeAllergy':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Query.myPatientFile':           { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: FORBIDDEN, secretary: FORBIDDEN, patient: ALLOWED,   otherPracticeDoctor: FORBIDDEN,      otherPatient: ALLOWED },
+  'Mutation.updatePatient':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Mutation.archivePatient':       { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Mutation.restorePatient':       { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Mutation.addHistoryEntry':      { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Mutation.addTreatment':         { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Mutation.endTreatment':         { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Mutation.recordHabit':          { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Mutation.addDocument':          { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
+  'Mutation.removeRecordEntry':    { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,      otherPatient: FORBIDDEN },
   'Query.cabinets':                     { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: ALLOWED,         otherPatient: FORBIDDEN },
   'Query.cabinet':                      { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: NOT_FOUND, secretary: NOT_FOUND, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Query.myCabinet':                    { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
@@ -70,6 +81,7 @@ const MATRIX = {
   'Query.availableSlots':               { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Query.appointment':                  { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: ALLOWED,   otherPracticeDoctor: NOT_FOUND,       otherPatient: NOT_FOUND },
   'Query.myAppointments':               { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: FORBIDDEN, secretary: FORBIDDEN, patient: ALLOWED,   otherPracticeDoctor: FORBIDDEN,       otherPatient: ALLOWED },
+  'Query.myDataExport':                 { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: FORBIDDEN, secretary: FORBIDDEN, patient: ALLOWED,   otherPracticeDoctor: FORBIDDEN,       otherPatient: ALLOWED },
   'Query.appointments':                 { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Query.appointmentTypes':             { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: ALLOWED,   otherPracticeDoctor: NOT_FOUND,       otherPatient: ALLOWED },
   'Query.weeklyAvailability':           { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
@@ -87,6 +99,22 @@ const MATRIX = {
   'Mutation.callNextPatient':           { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Mutation.completeAppointment':       { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
   'Subscription.waitingRoomUpdated':    { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.consultation':                 { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.consultations':                { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.diagnosisCodes':               { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: ALLOWED,         otherPatient: FORBIDDEN },
+  'Mutation.openConsultation':          { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.openWalkInConsultation':    { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.updateConsultation':        { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.signConsultation':          { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Mutation.addAddendum':               { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.medications':                  { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: ALLOWED,         otherPatient: FORBIDDEN },
+  'Mutation.createMedication':          { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
+  'Mutation.updateMedication':          { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
+  'Mutation.deactivateMedication':      { anonymous: UNAUTHENTICATED, admin: ALLOWED,   doctor: FORBIDDEN, secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: FORBIDDEN,       otherPatient: FORBIDDEN },
+  'Mutation.issuePrescription':         { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: FORBIDDEN, otherPracticeDoctor: NOT_FOUND,       otherPatient: FORBIDDEN },
+  'Query.prescription':                 { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: ALLOWED,   otherPracticeDoctor: NOT_FOUND,       otherPatient: NOT_FOUND },
+  'Query.prescriptions':                { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: FORBIDDEN, patient: ALLOWED,   otherPracticeDoctor: NOT_FOUND,       otherPatient: NOT_FOUND },
+  'Query.myPrescriptions':              { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: FORBIDDEN, secretary: FORBIDDEN, patient: ALLOWED,   otherPracticeDoctor: FORBIDDEN,       otherPatient: ALLOWED },
   'Subscription.notificationAdded': { anonymous: UNAUTHENTICATED, admin: FORBIDDEN, doctor: ALLOWED,   secretary: ALLOWED,   patient: ALLOWED,   otherPracticeDoctor: ALLOWED,        otherPatient: ALLOWED },
 } as const satisfies Record<string, Record<Actor, Outcome>>;
 type Operation = keyof typeof MATRIX;
@@ -205,6 +233,10 @@ let onlineTypeId: string;
 let appointment: { id: string; startsAt: string };
 /** A practitioner id with one day of leave at `practice` (not the doctor, whose agenda must stay open). */
 const onLeave = randomUUID();
+/** A draft consultation of `file` opened by the doctor (a walk-in) in before(). */
+let consultationId: string;
+/** A prescription of `file` the doctor issued on `consultationId` in before(). */
+let prescriptionId: string;
 
 const CABINET = 'id name active';
 const ADDRESS = { street: '12 rue de la Paix', postalCode: '75002', city: 'Paris', country: 'FR' };
@@ -246,7 +278,7 @@ async function must(query: string, variables: Record<string, unknown>, actor: Si
 
 async function createCabinet(): Promise<{ id: string; name: string }> {
   const name = uniqueName('Cabinet ');
-  const input = { name, specialty: 'Médecine générale', address: ADDRESS, timeZone: 'Europe/Paris' };
+  const input = { name, specialty: 'Médecine générale', address: ADDRESS, timeZone: PRACTICE_TIME_ZONE };
   return (await must(CREATE_CABINET, { input }, 'admin')).createCabinet;
 }
 
@@ -257,18 +289,6 @@ async function cabinetAsAdmin(id: string): Promise<{
   practitioners: { id: string; userId: string; active: boolean }[];
 }> {
   return (await must(CABINET_BY_ID, { id }, 'admin')).cabinet;
-}
-
-/** A valid RPPS number: 10 random digits and their Luhn key. */
-function rppsNumber(): string {
-  const payload = Array.from(randomBytes(10), (byte) => String(byte % 10)).join('');
-  let sum = 0;
-  for (let i = 0; i < payload.length; i++) {
-    let digit = Number(payload[payload.length - 1 - i]);
-    if (i % 2 === 0) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
-    sum += digit;
-  }
-  return `${payload}${(10 - (sum % 10)) % 10}`;
 }
 
 /** Attaches a doctor's account (a user id) to the staff's `practice`, as the admin. */
@@ -286,7 +306,7 @@ async function attachPractitioner(): Promise<{ id: string; userId: string }> {
 let slotsTaken = 0;
 /**
  * A start time nobody else in the run uses: from 3 days ahead, every 30 minutes from 07:00 to
- * 17:30 UTC (inside 08:00–20:00 in Paris, summer or winter time).
+ * 17:30 UTC (the agendas are open all day; on the half hour, 15 minutes never cross midnight).
  */
 function nextSlot(): string {
   const n = slotsTaken++;
@@ -297,12 +317,12 @@ function nextSlot(): string {
   return start.toISOString();
 }
 
-/** Opens the week of `practitionerId` at `practice` (as the secretary). */
-async function openWeek(practitionerId: string, startTime = '08:00', endTime = '20:00'): Promise<void> {
+/** Opens the week of `practitionerId` at `practice` (as the secretary), all day unless said otherwise. */
+async function openWeek(practitionerId: string, startTime = '00:00', endTime = '24:00'): Promise<void> {
   const rules = WEEK.map((weekday) => ({ weekday, startTime, endTime }));
   await must(
     SET_WEEK,
-    { input: { practitionerId, cabinetId: practice, timeZone: 'Europe/Paris', rules } },
+    { input: { practitionerId, cabinetId: practice, timeZone: PRACTICE_TIME_ZONE, rules } },
     'secretary',
   );
 }
@@ -320,6 +340,36 @@ async function bookAppointment(
     pending: options.pending ?? false,
   };
   return (await must(BOOK, { input }, 'secretary')).bookAppointment;
+}
+
+/** A walk-in draft consultation of `file`, opened by the doctor. */
+async function openWalkIn(): Promise<{ id: string }> {
+  const query = 'mutation W($p: ID!) { openWalkInConsultation(patientId: $p) { id } }';
+  return (await must(query, { p: file.id }, 'doctor')).openWalkInConsultation;
+}
+
+/** A catalogue entry of its own (10 mg tablets), created by the admin. */
+async function medication(): Promise<{ id: string; name: string }> {
+  const input = { name: uniqueName('Medoc '), form: 'comprimé', strength: '10 mg' };
+  const query = 'mutation M($input: MedicationInput!) { createMedication(input: $input) { id name } }';
+  return (await must(query, { input }, 'admin')).createMedication;
+}
+
+/** The catalogue entries (active or not) of exactly this name, as the admin sees them. */
+async function medicationsNamed(name: string): Promise<{ strength: string; active: boolean }[]> {
+  const query = 'query M($s: String) { medications(search: $s, includeInactive: true) { name strength active } }';
+  const found = (await must(query, { s: name }, 'admin')).medications as {
+    name: string;
+    strength: string;
+    active: boolean;
+  }[];
+  return found.filter((m) => m.name === name).map(({ strength, active }) => ({ strength, active }));
+}
+
+/** A consultation as its doctor reads it (status and content). */
+async function consultationAsDoctor(id: string): Promise<Record<string, any>> {
+  const query = 'query C($id: ID!) { consultation(id: $id) { status reason addenda { text authorId } } }';
+  return (await must(query, { id }, 'doctor')).consultation;
 }
 
 const CHECK_IN = `mutation CheckIn($id: ID!) { checkInAppointment(id: $id) { ${APPOINTMENT} } }`;
@@ -403,6 +453,14 @@ before(async () => {
   ).createAppointmentType.id;
   await openWeek(accounts.doctor.userId);
   appointment = await bookAppointment();
+  consultationId = (await openWalkIn()).id;
+  prescriptionId = (
+    await must(
+      'mutation P($c: ID!, $input: PrescriptionInput!) { issuePrescription(consultationId: $c, input: $input) { id } }',
+      { c: consultationId, input: { exams: ['Radio thorax'] } },
+      'doctor',
+    )
+  ).issuePrescription.id;
   await must(
     `mutation Leave($input: AvailabilityExceptionInput!) { addAvailabilityException(input: $input) { id } }`,
     { input: { practitionerId: onLeave, cabinetId: practice, startDate: '2099-01-02', endDate: '2099-01-02' } },
@@ -453,6 +511,47 @@ async function allergiesOfFile(): Promise<{ id: string; substance: string }[]> {
   );
   if (read.errors) throw new Error(`reading allergies failed: ${JSON.stringify(read.errors)}`);
   return read.data?.patient.allergies ?? [];
+}
+
+/** The medical record of `file` (history, treatments, habits, documents), as its doctor reads it. */
+async function recordOfFile(): Promise<Record<string, { id: string }[]>> {
+  const read = await must(
+    `query R($id: ID!) { patient(id: $id) { medicalRecord {
+      medicalHistory { id condition } treatments { id medication until } habits { id value } documents { id title }
+    } } }`,
+    { id: file.id },
+    'doctor',
+  );
+  return read.patient.medicalRecord;
+}
+
+/**
+ * A medical-record write on `file` with a text of its own per call: allowed, the entry is in the
+ * record; refused, no entry holds the text (and it is not echoed).
+ */
+function recordWrite(
+  mutation: string,
+  inputType: string,
+  input: (text: string) => Record<string, unknown>,
+): OperationSpec {
+  return {
+    call: (actor) => {
+      const text = uniqueName('Entry');
+      return {
+        query: `mutation W($p: ID!, $input: ${inputType}!) { ${mutation}(patientId: $p, input: $input) { id } }`,
+        variables: { p: file.id, input: input(text) },
+        token: tokenOf(actor),
+        context: { text, secrets: [text] },
+      };
+    },
+    allowed: async (_actor, data) => {
+      const ids = Object.values(await recordOfFile()).flatMap((entries) => entries.map((entry) => entry.id));
+      assert.ok(ids.includes(data[mutation].id), 'in the record');
+    },
+    refused: async (_actor, call) => {
+      assert.doesNotMatch(JSON.stringify(await recordOfFile()), new RegExp(call.context?.text), 'nothing recorded');
+    },
+  };
 }
 
 async function refreshRefused(refreshToken: string): Promise<void> {
@@ -779,6 +878,153 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
       );
     },
   },
+  'Query.myPatientFile': {
+    call: (actor) => ({ query: '{ myPatientFile { firstName lastName } }', token: tokenOf(actor) }),
+    allowed: (actor, data) => {
+      const own = actor === 'patient' ? file : otherFile;
+      assert.deepEqual(data.myPatientFile, { firstName: own.firstName, lastName: own.lastName });
+    },
+  },
+  'Mutation.updatePatient': {
+    // `file`'s phone, a new one per call.
+    call: (actor) => {
+      const phone = `+33 6 ${String(randomBytes(3).readUIntBE(0, 3) % 100000000).padStart(8, '0')}`;
+      return {
+        query:
+          'mutation U($id: ID!, $input: UpdatePatientInput!) { updatePatient(id: $id, input: $input) { id phone } }',
+        variables: { id: file.id, input: { phone } },
+        token: tokenOf(actor),
+        context: { phone },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      assert.deepEqual(data.updatePatient, { id: file.id, phone: call.context?.phone });
+    },
+    refused: async (_actor, call) => {
+      const read = await must('query P($id: ID!) { patient(id: $id) { phone } }', { id: file.id }, 'secretary');
+      assert.notEqual(read.patient.phone, call.context?.phone, 'not changed');
+    },
+  },
+  'Mutation.archivePatient': {
+    // A file of its own per call (archiving `file` would hide it from the other rows' searches).
+    call: async (actor) => {
+      const target = await registerFile('Archived');
+      return {
+        query: 'mutation A($id: ID!) { archivePatient(id: $id, reason: "Moved away") { id archivedAt } }',
+        variables: { id: target.id },
+        token: tokenOf(actor),
+        context: { target, names: [target.firstName, target.lastName] },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.archivePatient.id, call.context?.target.id);
+      assert.ok(data.archivePatient.archivedAt);
+    },
+    refused: async (_actor, call) => {
+      const read = await must(
+        'query P($id: ID!) { patient(id: $id) { archivedAt } }',
+        { id: call.context?.target.id },
+        'secretary',
+      );
+      assert.equal(read.patient.archivedAt, null, 'still active');
+    },
+  },
+  'Mutation.restorePatient': {
+    call: async (actor) => {
+      const target = await registerFile('Restored');
+      await must(
+        'mutation A($id: ID!) { archivePatient(id: $id, reason: "Test") { id } }',
+        { id: target.id },
+        'secretary',
+      );
+      return {
+        query: 'mutation R($id: ID!) { restorePatient(id: $id) { id archivedAt } }',
+        variables: { id: target.id },
+        token: tokenOf(actor),
+        context: { target },
+      };
+    },
+    allowed: (_actor, data, call) =>
+      assert.deepEqual(data.restorePatient, { id: call.context?.target.id, archivedAt: null }),
+    refused: async (_actor, call) => {
+      const read = await must(
+        'query P($id: ID!) { patient(id: $id) { archivedAt } }',
+        { id: call.context?.target.id },
+        'secretary',
+      );
+      assert.ok(read.patient.archivedAt, 'still archived');
+    },
+  },
+  'Mutation.addHistoryEntry': recordWrite('addHistoryEntry', 'HistoryEntryInput', (text) => ({
+    kind: 'MEDICAL',
+    condition: text,
+  })),
+  'Mutation.addTreatment': recordWrite('addTreatment', 'TreatmentInput', (text) => ({ medication: text })),
+  'Mutation.recordHabit': recordWrite('recordHabit', 'HabitInput', (text) => ({
+    kind: 'OTHER',
+    label: 'Habitude',
+    value: text,
+  })),
+  'Mutation.addDocument': recordWrite('addDocument', 'DocumentInput', (text) => ({
+    title: text,
+    kind: 'REPORT',
+    contentType: 'application/pdf',
+    sizeBytes: 1024,
+    storageRef: `matrix/${randomUUID()}.pdf`,
+  })),
+  'Mutation.endTreatment': {
+    // A fresh treatment of `file`, recorded by its doctor, for the actor to end.
+    call: async (actor) => {
+      const medication = uniqueName('Medication');
+      const added = await must(
+        'mutation T($p: ID!, $input: TreatmentInput!) { addTreatment(patientId: $p, input: $input) { id } }',
+        { p: file.id, input: { medication } },
+        'doctor',
+      );
+      return {
+        query: 'mutation E($id: ID!) { endTreatment(id: $id) { id until } }',
+        variables: { id: added.addTreatment.id },
+        token: tokenOf(actor),
+        context: { id: added.addTreatment.id, secrets: [medication] },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.endTreatment.id, call.context?.id);
+      assert.ok(data.endTreatment.until);
+    },
+    refused: async (_actor, call) => {
+      const treatments = (await recordOfFile()).treatments as { id: string; until: string | null }[];
+      assert.equal(treatments.find((t) => t.id === call.context?.id)?.until, null, 'still ongoing');
+    },
+  },
+  'Mutation.removeRecordEntry': {
+    call: async (actor) => {
+      const condition = uniqueName('Condition');
+      const added = await must(
+        'mutation H($p: ID!, $input: HistoryEntryInput!) { addHistoryEntry(patientId: $p, input: $input) { id } }',
+        { p: file.id, input: { kind: 'MEDICAL', condition } },
+        'doctor',
+      );
+      return {
+        query: 'mutation R($id: ID!) { removeRecordEntry(id: $id) { id removedAt } }',
+        variables: { id: added.addHistoryEntry.id },
+        token: tokenOf(actor),
+        context: { id: added.addHistoryEntry.id, secrets: [condition] },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      assert.equal(data.removeRecordEntry.id, call.context?.id);
+      const history = (await recordOfFile()).medicalHistory as { id: string }[];
+      assert.ok(!history.some((entry) => entry.id === call.context?.id), 'no longer listed');
+    },
+    refused: async (_actor, call) => {
+      const history = (await recordOfFile()).medicalHistory as { id: string }[];
+      assert.ok(
+        history.some((entry) => entry.id === call.context?.id),
+        'still in the record',
+      );
+    },
+  },
   'Mutation.markNotificationRead': {
     call: (actor) => ({
       query: 'mutation Read($id: ID!) { markNotificationRead(id: $id) { id read } }',
@@ -923,6 +1169,19 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
     },
     allowed: (_actor, data) => assert.ok(data.availableSlots.length > 0, 'two open days have free slots'),
   },
+  'Query.myDataExport': {
+    call: (actor) => ({
+      query: '{ myDataExport { patientId account { id } appointments { id } notifications { id } accessLog { at } } }',
+      token: tokenOf(actor),
+    }),
+    allowed: (actor, data) => {
+      // Each patient account exports its own file only.
+      assert.equal(data.myDataExport.patientId, actor === 'patient' ? file.id : otherFile.id);
+      assert.equal(data.myDataExport.account.id, credentialsOf(actor).userId);
+      const ids = (data.myDataExport.appointments as { id: string }[]).map((a) => a.id);
+      assert.equal(ids.includes(appointment.id), actor === 'patient', JSON.stringify(data));
+    },
+  },
   'Query.myAppointments': {
     call: (actor) => ({ query: '{ myAppointments { id startsAt status } }', token: tokenOf(actor) }),
     allowed: (actor, data) => {
@@ -984,7 +1243,7 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
     allowed: (_actor, data) =>
       assert.deepEqual(
         data.weeklyAvailability,
-        WEEK.map((weekday) => ({ weekday, startTime: '08:00', endTime: '20:00', timeZone: 'Europe/Paris' })),
+        WEEK.map((weekday) => ({ weekday, startTime: '00:00', endTime: '24:00', timeZone: PRACTICE_TIME_ZONE })),
       ),
   },
   'Query.availabilityExceptions': {
@@ -1192,7 +1451,7 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
       const rules = [{ weekday: 'MONDAY', startTime: '09:00', endTime: '12:30' }];
       return {
         query: SET_WEEK,
-        variables: { input: { practitionerId, cabinetId: practice, timeZone: 'Europe/Paris', rules } },
+        variables: { input: { practitionerId, cabinetId: practice, timeZone: PRACTICE_TIME_ZONE, rules } },
         token: tokenOf(actor),
         context: { practitionerId },
       };
@@ -1200,7 +1459,7 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
     allowed: (_actor, data) =>
       assert.deepEqual(
         data.setWeeklyAvailability.map(({ id: _id, ...rule }: Record<string, unknown>) => rule),
-        [{ weekday: 'MONDAY', startTime: '09:00', endTime: '12:30', timeZone: 'Europe/Paris' }],
+        [{ weekday: 'MONDAY', startTime: '09:00', endTime: '12:30', timeZone: PRACTICE_TIME_ZONE }],
       ),
     refused: async (_actor, call) => {
       const week = await must(
@@ -1246,6 +1505,260 @@ const OPERATIONS: Record<HttpOperation, OperationSpec> = {
         'secretary',
       );
       assert.deepEqual(leave.availabilityExceptions, [], 'nothing added');
+    },
+  },
+  'Query.consultation': {
+    // The practice's consultation; `otherPracticeDoctor` names it too. Metadata only: the secretary may read it.
+    call: (actor) => ({
+      query: 'query C($id: ID!) { consultation(id: $id) { id status patient { id } } }',
+      variables: { id: consultationId },
+      token: tokenOf(actor),
+    }),
+    allowed: (_actor, data) =>
+      assert.deepEqual(data.consultation, { id: consultationId, status: 'DRAFT', patient: { id: file.id } }),
+  },
+  'Query.consultations': {
+    call: (actor) => ({
+      query: 'query C($p: ID!) { consultations(patientId: $p) { id } }',
+      variables: { p: file.id },
+      token: tokenOf(actor),
+    }),
+    allowed: (_actor, data) =>
+      assert.ok(
+        (data.consultations as { id: string }[]).some((c) => c.id === consultationId),
+        JSON.stringify(data),
+      ),
+  },
+  'Query.diagnosisCodes': {
+    call: (actor) => ({ query: '{ diagnosisCodes(search: "I10") { code label } }', token: tokenOf(actor) }),
+    allowed: (_actor, data) => assert.equal(data.diagnosisCodes[0]?.code, 'I10'),
+  },
+  'Mutation.openConsultation': {
+    // An appointment of its own per call: one consultation per appointment.
+    call: async (actor) => {
+      const booked = await bookAppointment();
+      return {
+        query: 'mutation O($a: ID!) { openConsultation(appointmentId: $a) { id status appointment { id } } }',
+        variables: { a: booked.id },
+        token: tokenOf(actor),
+        context: { appointmentId: booked.id },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.openConsultation.status, 'DRAFT');
+      assert.deepEqual(data.openConsultation.appointment, { id: call.context?.appointmentId });
+    },
+    refused: async (_actor, call) => {
+      const read = await must(
+        'query A($id: ID!) { appointment(id: $id) { consultation { id } } }',
+        { id: call.context?.appointmentId },
+        'doctor',
+      );
+      assert.equal(read.appointment.consultation, null, 'no consultation opened');
+    },
+  },
+  'Mutation.openWalkInConsultation': {
+    call: (actor) => ({
+      query: 'mutation W($p: ID!) { openWalkInConsultation(patientId: $p) { id status appointment { id } } }',
+      variables: { p: file.id },
+      token: tokenOf(actor),
+    }),
+    allowed: (_actor, data) => {
+      assert.equal(data.openWalkInConsultation.status, 'DRAFT');
+      assert.equal(data.openWalkInConsultation.appointment, null);
+    },
+  },
+  'Mutation.updateConsultation': {
+    // A draft of the doctor's own per call.
+    call: async (actor) => {
+      const draft = await openWalkIn();
+      return {
+        query: `mutation U($id: ID!, $input: UpdateConsultationInput!) {
+          updateConsultation(id: $id, input: $input) { id status }
+        }`,
+        variables: { id: draft.id, input: { reason: 'Toux', vitals: { temperatureCelsius: 37.8 } } },
+        token: tokenOf(actor),
+        context: { id: draft.id, secrets: ['Toux'] },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      assert.equal(data.updateConsultation.id, call.context?.id);
+      assert.equal((await consultationAsDoctor(call.context?.id)).reason, 'Toux');
+    },
+    refused: async (_actor, call) => {
+      assert.equal((await consultationAsDoctor(call.context?.id)).reason, null, 'not changed');
+    },
+  },
+  'Mutation.signConsultation': {
+    call: async (actor) => {
+      const draft = await openWalkIn();
+      return {
+        query: 'mutation S($id: ID!) { signConsultation(id: $id) { id status signedAt } }',
+        variables: { id: draft.id },
+        token: tokenOf(actor),
+        context: { id: draft.id },
+      };
+    },
+    allowed: (_actor, data) => assert.equal(data.signConsultation.status, 'SIGNED'),
+    refused: async (_actor, call) => {
+      assert.equal((await consultationAsDoctor(call.context?.id)).status, 'DRAFT', 'not signed');
+    },
+  },
+  'Mutation.addAddendum': {
+    // A signed consultation of the doctor's own per call.
+    call: async (actor) => {
+      const signed = await openWalkIn();
+      await must('mutation S($id: ID!) { signConsultation(id: $id) { id } }', { id: signed.id }, 'doctor');
+      return {
+        query: 'mutation A($id: ID!, $text: String!) { addAddendum(id: $id, text: $text) { id status } }',
+        variables: { id: signed.id, text: 'Résultats normaux' },
+        token: tokenOf(actor),
+        context: { id: signed.id, secrets: ['Résultats normaux'] },
+      };
+    },
+    allowed: async (_actor, data, call) => {
+      assert.equal(data.addAddendum.status, 'SIGNED');
+      const addenda = (await consultationAsDoctor(call.context?.id)).addenda as { text: string; authorId: string }[];
+      assert.deepEqual(addenda, [{ text: 'Résultats normaux', authorId: accounts.doctor.userId }]);
+    },
+    refused: async (_actor, call) => {
+      assert.deepEqual((await consultationAsDoctor(call.context?.id)).addenda, [], 'nothing added');
+    },
+  },
+  'Query.medications': {
+    call: async (actor) => {
+      const entry = await medication();
+      return {
+        query: 'query M($s: String) { medications(search: $s) { id name active } }',
+        variables: { s: entry.name.toLowerCase() },
+        token: tokenOf(actor),
+        context: { id: entry.id },
+      };
+    },
+    allowed: (_actor, data, call) =>
+      assert.deepEqual(
+        data.medications.map((m: { id: string }) => m.id),
+        [call.context?.id],
+      ),
+  },
+  'Mutation.createMedication': {
+    call: (actor) => {
+      const name = uniqueName('Medoc ');
+      return {
+        query: 'mutation M($input: MedicationInput!) { createMedication(input: $input) { id name active } }',
+        variables: { input: { name, form: 'comprimé', strength: '10 mg' } },
+        token: tokenOf(actor),
+        context: { name },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.createMedication.name, call.context?.name);
+      assert.equal(data.createMedication.active, true);
+    },
+    refused: async (_actor, call) => {
+      assert.deepEqual(await medicationsNamed(call.context?.name), [], 'nothing created');
+    },
+  },
+  'Mutation.updateMedication': {
+    call: async (actor) => {
+      const entry = await medication();
+      return {
+        query:
+          'mutation M($id: ID!, $input: MedicationChangeInput!) { updateMedication(id: $id, input: $input) { id strength } }',
+        variables: { id: entry.id, input: { strength: '20 mg' } },
+        token: tokenOf(actor),
+        context: { name: entry.name },
+      };
+    },
+    allowed: (_actor, data) => assert.equal(data.updateMedication.strength, '20 mg'),
+    refused: async (_actor, call) => {
+      assert.deepEqual(
+        (await medicationsNamed(call.context?.name)).map((m) => m.strength),
+        ['10 mg'],
+        'not changed',
+      );
+    },
+  },
+  'Mutation.deactivateMedication': {
+    call: async (actor) => {
+      const entry = await medication();
+      return {
+        query: 'mutation M($id: ID!) { deactivateMedication(id: $id) { id active } }',
+        variables: { id: entry.id },
+        token: tokenOf(actor),
+        context: { name: entry.name },
+      };
+    },
+    allowed: (_actor, data) => assert.equal(data.deactivateMedication.active, false),
+    refused: async (_actor, call) => {
+      assert.deepEqual(
+        (await medicationsNamed(call.context?.name)).map((m) => m.active),
+        [true],
+        'still active',
+      );
+    },
+  },
+  'Mutation.issuePrescription': {
+    // On the practice's consultation of `file` (the doctor's); a text of its own per call.
+    call: (actor) => {
+      const exam = uniqueName('Bilan ');
+      return {
+        query: `mutation P($c: ID!, $input: PrescriptionInput!) {
+          issuePrescription(consultationId: $c, input: $input) { id consultationId exams }
+        }`,
+        variables: { c: consultationId, input: { exams: [exam] } },
+        token: tokenOf(actor),
+        context: { exam, secrets: [exam] },
+      };
+    },
+    allowed: (_actor, data, call) => {
+      assert.equal(data.issuePrescription.consultationId, consultationId);
+      assert.deepEqual(data.issuePrescription.exams, [call.context?.exam]);
+    },
+    refused: async (_actor, call) => {
+      const issued = await must(
+        'query P($c: ID!) { prescriptions(consultationId: $c) { exams } }',
+        { c: consultationId },
+        'doctor',
+      );
+      assert.ok(!JSON.stringify(issued.prescriptions).includes(call.context?.exam), 'nothing issued');
+    },
+  },
+  'Query.prescription': {
+    // `file`'s prescription: the patient's own; `otherPatient` and `otherPracticeDoctor` name it too.
+    call: (actor) => ({
+      query: 'query P($id: ID!) { prescription(id: $id) { id patientId exams } }',
+      variables: { id: prescriptionId },
+      token: tokenOf(actor),
+      context: { secrets: ['Radio thorax'] },
+    }),
+    allowed: (_actor, data) =>
+      assert.deepEqual(data.prescription, { id: prescriptionId, patientId: file.id, exams: ['Radio thorax'] }),
+  },
+  'Query.prescriptions': {
+    call: (actor) => ({
+      query: 'query P($c: ID!) { prescriptions(consultationId: $c) { id patientId } }',
+      variables: { c: consultationId },
+      token: tokenOf(actor),
+      context: { secrets: ['Radio thorax'] },
+    }),
+    allowed: (_actor, data) =>
+      assert.ok(
+        (data.prescriptions as { id: string; patientId: string }[]).some((p) => p.id === prescriptionId) &&
+          data.prescriptions.every((p: { patientId: string }) => p.patientId === file.id),
+        JSON.stringify(data),
+      ),
+  },
+  'Query.myPrescriptions': {
+    call: (actor) => ({ query: '{ myPrescriptions { id patientId } }', token: tokenOf(actor) }),
+    allowed: (actor, data) => {
+      const mine = data.myPrescriptions as { id: string; patientId: string }[];
+      if (actor === 'patient')
+        assert.ok(
+          mine.some((p) => p.id === prescriptionId),
+          JSON.stringify(mine),
+        );
+      else assert.deepEqual(mine, [], 'nobody else has prescriptions');
     },
   },
   'Mutation.createAppointmentType': {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { gql, login, STAFF_ACCOUNT, STAFF_PASSWORD, type Subscription, subscribe, waitFor } from '../support/client.ts';
-import { letters, rppsNumber } from '../support/practice.ts';
+import { letters, PRACTICE_TIME_ZONE, rppsNumber } from '../support/practice.ts';
 import { exitWhenIdle, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
 let system: TestSystem;
@@ -70,7 +70,7 @@ before(async () => {
         name: `Cabinet du jour ${randomUUID().slice(0, 8)}`,
         specialty: 'Médecine générale',
         address: { street: '3 place Bellecour', postalCode: '69002', city: 'Lyon', country: 'FR' },
-        timeZone: 'Europe/Paris',
+        timeZone: PRACTICE_TIME_ZONE,
       },
     },
     admin,
@@ -97,7 +97,7 @@ before(async () => {
       input: {
         practitionerId: doctor.userId,
         cabinetId,
-        timeZone: 'Europe/Paris',
+        timeZone: PRACTICE_TIME_ZONE,
         rules: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'].map((weekday) => ({
           weekday,
           startTime: '00:00',
@@ -326,4 +326,34 @@ test('a patient account sees its own notifications only', async () => {
   });
   const theirs = (await must('{ myNotifications(limit: 100) { kind } }', {}, other.token)).myNotifications;
   assert.deepEqual(theirs, []);
+});
+
+test('right of access: the patient exports their data across subgraphs in one request; staff cannot', async () => {
+  const EXPORT = `{ myDataExport {
+    patientId generatedAt
+    account { email role patientId }
+    file { firstName lastName birthDate medicalRecord { allergies { substance } } }
+    appointments { id status startsAt appointmentType { label } }
+    prescriptions { id }
+    notifications { kind title }
+    accessLog { action role service }
+  } }`;
+  const exported = (await must(EXPORT, {}, patient.token)).myDataExport;
+  assert.equal(exported.patientId, patientId);
+  assert.equal(exported.account.role, 'PATIENT');
+  assert.equal(exported.account.patientId, patientId);
+  assert.match(exported.file.lastName, /^Durand-/);
+  assert.deepEqual(exported.file.medicalRecord.allergies, []);
+  assert.deepEqual(exported.prescriptions, []);
+  assert.ok(exported.appointments.length >= 2, JSON.stringify(exported.appointments));
+  assert.ok(exported.notifications.some((n: { kind: string }) => n.kind === 'APPOINTMENT_BOOKED'));
+  // The staff read this patient's file today (the waiting room, the agenda): the log says so.
+  assert.ok(
+    exported.accessLog.some((access: { role: string }) => access.role === 'SECRETARY' || access.role === 'DOCTOR'),
+    JSON.stringify(exported.accessLog),
+  );
+  // Staff have no export of their own, and cannot ask for someone else's.
+  const refused = await gql(system.url, EXPORT, {}, secretary.token);
+  assert.equal(refused.data?.myDataExport ?? null, null);
+  assert.equal(refused.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(refused));
 });

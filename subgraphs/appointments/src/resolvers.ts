@@ -63,6 +63,12 @@ export function createResolvers(
         resolve: (event: WaitingRoomEventView) => event,
       },
     },
+    // The patient's data export: their appointments, for them only.
+    PatientDataExport: {
+      __resolveReference: (reference: { patientId: string }) => reference,
+      appointments: ({ patientId }: { patientId: string }, _args: unknown, { caller }: RequestContext) =>
+        appointments.exportFor(caller, patientId),
+    },
     // Entities of other subgraphs this one adds fields to: a reference is all their fields need.
     Cabinet: {
       __resolveReference: ({ id }: { id: string }) => ({ id }),

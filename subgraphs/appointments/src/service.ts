@@ -555,6 +555,13 @@ export class AppointmentsService {
     return this.#views(em, appointments);
   }
 
+  /** The appointments part of a patient's data export: all of them, for that patient only. */
+  async exportFor(caller: Caller, patientId: string): Promise<AppointmentView[]> {
+    const actor = await this.#options.auditor.authorize(caller, READ_OWN, { action: READ_OWN, entity: 'Appointment' });
+    if (actor.patientId !== patientId) throw notFound('PatientDataExport', patientId);
+    return this.mine(caller, true);
+  }
+
   /** One appointment of the caller's practice; NOT_FOUND for an unknown id or another practice's. */
   async byId(caller: Caller, id: string): Promise<AppointmentView> {
     const target = { action: READ, entity: 'Appointment', entityId: uuidOrNull(id) };

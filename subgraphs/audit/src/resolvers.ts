@@ -8,5 +8,10 @@ export function createResolvers(audit: AuditService): GraphQLResolverMap<Request
       auditLog: (_root, args, { caller }) => audit.search(caller, args),
       myRecordAccessLog: (_root, args, { caller }) => audit.recordAccessLog(caller, args),
     },
+    PatientDataExport: {
+      __resolveReference: (reference: { patientId: string }) => reference,
+      accessLog: ({ patientId }: { patientId: string }, _args: unknown, { caller }: RequestContext) =>
+        audit.exportFor(caller, patientId),
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { assertCan } from '@cabinet/platform/access';
 import type { MikroORM } from '@cabinet/platform/database';
-import { badUserInput } from '@cabinet/platform/errors';
+import { badUserInput, notFound } from '@cabinet/platform/errors';
 import type { Caller } from '@cabinet/platform/identity';
 import { claimEvent } from '@cabinet/platform/inbox';
 import type { Logger } from '@cabinet/platform/logger';
@@ -59,6 +59,9 @@ const CONSUMER = 'audit';
 export const MAX_LIMIT = 200;
 export const MAX_OFFSET = 10_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** An export (right of access) holds every access, up to this many (the newest). */
+const EXPORT_LIMIT = 10_000;
 
 function limitOf(value: number | null | undefined): number {
   const limit = value ?? 50;
@@ -162,8 +165,18 @@ export class AuditService {
    * account is linked to, except the patient's own. An account linked to no file has none.
    */
   async recordAccessLog(caller: Caller, args: { limit?: number | null }): Promise<RecordAccessView[]> {
+    return this.#accessesOf(caller, limitOf(args.limit));
+  }
+
+  /** The access-log part of a patient's data export: every access by others, for that patient only. */
+  async exportFor(caller: Caller, patientId: string): Promise<RecordAccessView[]> {
     const identity = assertCan(caller, 'audit:readOwn');
-    const limit = limitOf(args.limit);
+    if (identity.patientId !== patientId) throw notFound('PatientDataExport', patientId);
+    return this.#accessesOf(caller, EXPORT_LIMIT);
+  }
+
+  async #accessesOf(caller: Caller, limit: number): Promise<RecordAccessView[]> {
+    const identity = assertCan(caller, 'audit:readOwn');
     if (!identity.patientId) return [];
     const records = await this.#orm.em.fork().find(
       AuditRecord,

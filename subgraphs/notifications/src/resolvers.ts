@@ -12,6 +12,11 @@ export function createResolvers(notifications: NotificationsService): GraphQLRes
     Mutation: {
       markNotificationRead: (_root, { id }, { caller }) => notifications.markRead(caller, id),
     },
+    PatientDataExport: {
+      __resolveReference: (reference: { patientId: string }) => reference,
+      notifications: ({ patientId }: { patientId: string }, _args: unknown, { caller }: RequestContext) =>
+        notifications.exportFor(caller, patientId),
+    },
     Subscription: {
       notificationAdded: {
         subscribe: (_root: unknown, _args: unknown, { caller }: RequestContext) => notifications.subscribe(caller),

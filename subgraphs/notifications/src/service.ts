@@ -118,6 +118,20 @@ export class NotificationsService {
     return notifications.map((notification) => view(notification, readIds.has(notification.id)));
   }
 
+  /** The notifications part of a patient's data export: all of the patient's, for them only. */
+  async exportFor(caller: Caller, patientId: string): Promise<NotificationView[]> {
+    const identity = assertCan(caller, 'notification:read');
+    if (identity.role !== 'PATIENT' || identity.patientId !== patientId) throw notFound('PatientDataExport', patientId);
+    const em = this.#orm.em.fork();
+    const read = new Set(
+      (await em.find(NotificationRead, { userId: identity.userId }, { fields: ['notificationId'] })).map(
+        (row) => row.notificationId,
+      ),
+    );
+    const all = await em.find(Notification, visibleTo(identity), { orderBy: { createdAt: 'desc', id: 'desc' } });
+    return all.map((notification) => view(notification, read.has(notification.id)));
+  }
+
   async unreadCount(caller: Caller): Promise<number> {
     const identity = assertCan(caller, 'notification:read');
     const em = this.#orm.em.fork();

@@ -8,7 +8,7 @@ import {
   APPOINTMENT_REMINDER_DUE,
 } from '@cabinet/platform/appointment-events';
 import { CONSULTATION_SIGNED, PRESCRIPTION_ISSUED } from '@cabinet/platform/consultation-events';
-import { envelope, PATIENT_REGISTERED } from '@cabinet/platform/events';
+import { envelope, MEDICAL_RECORD_UPDATED, PATIENT_REGISTERED } from '@cabinet/platform/events';
 import type { Identity } from '@cabinet/platform/identity';
 import { isVisibleTo, notificationsFor } from './notification.ts';
 
@@ -152,4 +152,21 @@ test('a signed consultation tells the secretaries that it is done; a prescriptio
   );
   assert.deepEqual(audiences(issued), [['PATIENT', 'p1']]);
   assert.equal(issued[0]?.kind, 'PRESCRIPTION_ISSUED');
+});
+
+test('a record update tells the patient which section changed, never what it says', () => {
+  const [draft, ...rest] = notificationsFor(
+    envelope('patients', MEDICAL_RECORD_UPDATED, cabinetId, null, {
+      patientId: 'p1',
+      cabinetId,
+      section: 'TREATMENT',
+      entryId: 'e1',
+    }),
+  );
+  assert.equal(rest.length, 0);
+  assert.deepEqual(
+    [draft?.audience, draft?.recipientPatientId, draft?.kind],
+    ['PATIENT', 'p1', 'MEDICAL_RECORD_UPDATED'],
+  );
+  assert.equal(draft?.body, 'Your practice updated your medical record (treatments).');
 });

@@ -14,7 +14,13 @@ import {
   PRESCRIPTION_ISSUED,
   type PrescriptionIssued,
 } from '@cabinet/platform/consultation-events';
-import { type EventEnvelope, PATIENT_REGISTERED, type PatientRegistered } from '@cabinet/platform/events';
+import {
+  type EventEnvelope,
+  MEDICAL_RECORD_UPDATED,
+  type MedicalRecordUpdated,
+  PATIENT_REGISTERED,
+  type PatientRegistered,
+} from '@cabinet/platform/events';
 import type { Identity, Role } from '@cabinet/platform/identity';
 
 export const NOTIFICATION_KINDS = [
@@ -27,6 +33,7 @@ export const NOTIFICATION_KINDS = [
   'APPOINTMENT_REMINDER',
   'CONSULTATION_SIGNED',
   'PRESCRIPTION_ISSUED',
+  'MEDICAL_RECORD_UPDATED',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -69,6 +76,17 @@ export function localTime(iso: string, timeZone: string | undefined): string {
 }
 
 type Facts = AppointmentFacts & { timeZone?: string };
+
+/** The record's sections, in words a patient reads. */
+const SECTION_WORDS: Readonly<Record<string, string>> = {
+  ALLERGY: 'allergies',
+  MEDICAL_HISTORY: 'medical history',
+  SURGICAL_HISTORY: 'surgical history',
+  FAMILY_HISTORY: 'family history',
+  TREATMENT: 'treatments',
+  HABIT: 'habits',
+  DOCUMENT: 'documents',
+};
 
 /**
  * The people an appointment event concerns: its practitioner (unless they did it themselves), the
@@ -198,6 +216,24 @@ export function notificationsFor(event: EventEnvelope): NotificationDraft[] {
           body: 'A consultation was signed by the practitioner.',
           patientId: data.patientId,
           appointmentId: data.appointmentId,
+        },
+      ];
+    }
+    case MEDICAL_RECORD_UPDATED: {
+      // The patient is told their record changed (which section, not what it says), and can see
+      // who did it in their access log.
+      const data = event.data as MedicalRecordUpdated;
+      return [
+        {
+          cabinetId: data.cabinetId,
+          audience: 'PATIENT',
+          recipientUserId: null,
+          recipientPatientId: data.patientId,
+          kind: 'MEDICAL_RECORD_UPDATED',
+          title: 'Medical record updated',
+          body: `Your practice updated your medical record (${SECTION_WORDS[data.section] ?? 'an entry'}).`,
+          patientId: data.patientId,
+          appointmentId: null,
         },
       ];
     }
