@@ -118,3 +118,23 @@ test('demo RPPS numbers are 11 digits with a valid Luhn key', () => {
     assert.equal(sum % 10, 0);
   }
 });
+
+test('the medication catalogue is there for the demo doctors, once', async () => {
+  // The shared test database may hold it from an earlier run: this run added it or found it.
+  assert.ok(first.medications >= 0 && second.medications === 0, `${first.medications} then ${second.medications}`);
+  const login0 = first.practices[0]?.logins.find((account) => account.role === 'DOCTOR');
+  assert.ok(login0);
+  const doctor = await login(system.url, login0.email, password);
+  const response = await gql<{ medications: { name: string; strength: string }[] }>(
+    system.url,
+    'query { medications(search: "paracetamol") { name strength } }',
+    {},
+    doctor.token,
+  );
+  assert.equal(response.errors, undefined, JSON.stringify(response.errors));
+  const strengths = (response.data?.medications ?? [])
+    .filter((medication) => medication.name === 'Paracétamol')
+    .map((medication) => medication.strength)
+    .sort();
+  assert.deepEqual(strengths, ['1 g', '500 mg']);
+});

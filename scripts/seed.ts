@@ -47,7 +47,39 @@ export interface SeededPractice {
 
 export interface SeedResult {
   practices: SeededPractice[];
+  /** Medications added to the catalogue by this run (those already there are kept). */
+  medications: number;
   durationMs: number;
+}
+
+/** A starter medication catalogue (international non-proprietary names), so doctors can prescribe. */
+export const DEMO_MEDICATIONS: readonly { name: string; form: string; strength: string }[] = [
+  { name: 'Paracétamol', form: 'comprimé', strength: '500 mg' },
+  { name: 'Paracétamol', form: 'comprimé', strength: '1 g' },
+  { name: 'Ibuprofène', form: 'comprimé', strength: '400 mg' },
+  { name: 'Amoxicilline', form: 'gélule', strength: '500 mg' },
+  { name: 'Amoxicilline + acide clavulanique', form: 'comprimé', strength: '1 g / 125 mg' },
+  { name: 'Salbutamol', form: 'suspension pour inhalation', strength: '100 µg/dose' },
+  { name: 'Metformine', form: 'comprimé', strength: '850 mg' },
+  { name: 'Oméprazole', form: 'gélule', strength: '20 mg' },
+  { name: 'Desloratadine', form: 'comprimé', strength: '5 mg' },
+  { name: 'Lévothyroxine', form: 'comprimé', strength: '50 µg' },
+];
+
+const CREATE_MEDICATION = 'mutation M($input: MedicationInput!) { createMedication(input: $input) { id } }';
+
+/** Adds the starter catalogue as the admin; a medication already there (CONFLICT) is kept as it is. */
+async function seedMedications(url: string, adminToken: string): Promise<number> {
+  let created = 0;
+  for (const medication of DEMO_MEDICATIONS) {
+    try {
+      await request(url, CREATE_MEDICATION, { input: medication }, adminToken);
+      created++;
+    } catch (error) {
+      if (!(error instanceof GraphQLRequestError && error.code === 'CONFLICT')) throw error;
+    }
+  }
+  return created;
 }
 
 type Weekday = 'MONDAY' | 'TUESDAY' | 'WEDNESDAY' | 'THURSDAY' | 'FRIDAY' | 'SATURDAY' | 'SUNDAY';
@@ -299,7 +331,9 @@ export async function seedDemo(
   const practices = await Promise.all(
     DEMO_PRACTICES.map((def) => seedPractice(url, adminToken, def, byName, options, log)),
   );
-  return { practices, durationMs: Date.now() - started };
+  const medications = await seedMedications(url, adminToken);
+  if (medications > 0) log(`medication catalogue: ${medications} added`);
+  return { practices, medications, durationMs: Date.now() - started };
 }
 
 async function seedPractice(

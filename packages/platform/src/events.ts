@@ -50,6 +50,8 @@ export interface PatientRegistered {
   cabinetId: string;
   /** Display name for notifications; the patient's full record stays in the patients subgraph. */
   displayName: string;
+  /** YYYY-MM-DD: printed on prescriptions beside the name, as French ordonnances carry it. */
+  birthDate: string;
 }
 
 export const PATIENT_UPDATED = 'patients.PatientUpdated.v1';
@@ -59,6 +61,8 @@ export interface PatientUpdated {
   cabinetId: string;
   displayName: string;
   archived: boolean;
+  /** YYYY-MM-DD. */
+  birthDate: string;
 }
 
 export const MEDICAL_RECORD_UPDATED = 'patients.MedicalRecordUpdated.v1';

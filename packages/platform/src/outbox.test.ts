@@ -73,6 +73,7 @@ async function registration(): Promise<{ patientId: string; event: EventEnvelope
     patientId,
     cabinetId,
     displayName: 'Ada LOVELACE',
+    birthDate: '1815-12-10',
   });
   event.occurredAt = await beforeAnyPending();
   mine.push(event.id);

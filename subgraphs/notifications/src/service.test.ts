@@ -49,6 +49,7 @@ function registered(cabinetId: string, displayName = 'Jane DOE'): EventEnvelope<
     patientId: randomUUID(),
     cabinetId,
     displayName,
+    birthDate: '1980-01-01',
   });
 }
 

@@ -172,7 +172,12 @@ export class PatientsService {
             createdAt: new Date(),
           });
         }
-        const data: PatientRegistered = { patientId: created.id, cabinetId, displayName: displayName(identity) };
+        const data: PatientRegistered = {
+          patientId: created.id,
+          cabinetId,
+          displayName: displayName(identity),
+          birthDate: identity.birthDate,
+        };
         recordEvent(
           em,
           this.#options.topic,
@@ -410,6 +415,7 @@ export class PatientsService {
         cabinetId,
         displayName: displayName(patient),
         archived: patient.archivedAt != null,
+        birthDate: patient.birthDate,
       };
       recordEvent(em, this.#options.topic, id, envelope('patients', PATIENT_UPDATED, cabinetId, caller, data));
       auditor.record(em, caller, target);

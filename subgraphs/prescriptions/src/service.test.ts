@@ -274,7 +274,7 @@ test("the consultation's doctor issues a prescription: lines from the catalogue,
     name: 'Anne Martin-Durand',
     signature: 'Dr A. Martin-Durand',
   });
-  // A birth date is taken from an event as soon as one carries it (PatientUpdated does not yet).
+  // A birth date is taken from the events that carry it (PatientRegistered, PatientUpdated).
   await p.apply('patients', PATIENT_UPDATED, {
     patientId: p.patientId,
     cabinetId: p.cabinetId,
