@@ -9,10 +9,10 @@ import {
   type PractitionerAttached,
   type PractitionerDetached,
 } from '@cabinet/platform/cabinet-events';
-import type { EntityManager, MikroORM } from '@cabinet/platform/database';
+import type { MikroORM } from '@cabinet/platform/database';
 import { type EventEnvelope, PATIENT_REGISTERED, type PatientRegistered } from '@cabinet/platform/events';
-import { claimEvent } from '@cabinet/platform/inbox';
 import type { Logger } from '@cabinet/platform/logger';
+import { Projection as EventProjection, type ProjectionChange } from '@cabinet/platform/projection';
 import { KnownPatient, KnownPractice, KnownPractitioner } from './persistence/entities.ts';
 
 const CONSUMER = 'appointments-projection';
@@ -22,29 +22,13 @@ const CONSUMER = 'appointments-projection';
  * events of the cabinets and patients subgraphs: each event applied once (inbox), in the order of
  * its aggregate (one partition per key).
  */
-export class Projection {
-  readonly #orm: MikroORM;
-  readonly #log: Logger;
-
+export class Projection extends EventProjection {
   constructor(orm: MikroORM, log: Logger) {
-    this.#orm = orm;
-    this.#log = log;
-  }
-
-  /** Applies one event; returns whether it changed anything (false: not relevant, or already applied). */
-  async apply(event: EventEnvelope): Promise<boolean> {
-    const change = changeFor(event);
-    if (!change) return false;
-    return this.#orm.em.fork().transactional(async (em) => {
-      if (!(await claimEvent(em, CONSUMER, event.id))) return false;
-      await change(em, new Date(event.occurredAt));
-      this.#log.debug({ eventId: event.id, type: event.type }, 'projection updated');
-      return true;
-    });
+    super({ orm, log, consumer: CONSUMER, changeFor });
   }
 }
 
-type Change = (em: EntityManager, at: Date) => Promise<unknown>;
+type Change = ProjectionChange;
 
 function changeFor(event: EventEnvelope): Change | null {
   switch (event.type) {

@@ -7,9 +7,8 @@ import {
   type ConsultationSigned,
 } from '@cabinet/platform/consultation-events';
 import { type DatabaseHooks, openDatabase } from '@cabinet/platform/database';
-import { decodeEvent } from '@cabinet/platform/event-consumer';
-import { type EventEnvelope, TOPICS, topicName } from '@cabinet/platform/events';
-import { createKafka, startConsumer } from '@cabinet/platform/kafka';
+import { consumeEvents } from '@cabinet/platform/event-consumer';
+import { type EventEnvelope, TOPICS } from '@cabinet/platform/events';
 import { createLogger, type Logger } from '@cabinet/platform/logger';
 import { OutboxEvent } from '@cabinet/platform/outbox';
 import { startPublishing } from '@cabinet/platform/publishing';
@@ -73,18 +72,15 @@ export async function startAppointmentsService(
     projectionWaitMs: config.PROJECTION_WAIT_MS,
   });
   const projection = new Projection(orm, log);
-  const consumer = startConsumer({
-    kafka: createKafka('appointments-projection', config.KAFKA_BROKERS, log),
-    groupId: config.KAFKA_GROUP_ID,
-    topics: [CABINETS_TOPIC, TOPICS.patients, CONSULTATIONS_TOPIC].map((name) =>
-      topicName(config.KAFKA_TOPIC_PREFIX, name),
-    ),
+  const consumer = consumeEvents({
+    client: 'appointments-projection',
+    config,
+    topics: [CABINETS_TOPIC, TOPICS.patients, CONSULTATIONS_TOPIC],
     log,
-    handle: async (message) => {
-      const event = decodeEvent(message, log);
-      if (event?.type === CONSULTATION_SIGNED)
+    handle: async (event) => {
+      if (event.type === CONSULTATION_SIGNED)
         await appointments.onConsultationSigned(event as EventEnvelope<ConsultationSigned>);
-      else if (event) await projection.apply(event);
+      else await projection.apply(event);
     },
   });
   const reminders = startReminderLoop(appointments, config.REMINDER_POLL_MS, log);

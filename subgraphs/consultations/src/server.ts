@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { APPOINTMENTS_TOPIC } from '@cabinet/platform/appointment-events';
 import { CONSULTATIONS_TOPIC } from '@cabinet/platform/consultation-events';
 import { type DatabaseHooks, openDatabase } from '@cabinet/platform/database';
-import { decodeEvent } from '@cabinet/platform/event-consumer';
-import { TOPICS, topicName } from '@cabinet/platform/events';
-import { createKafka, startConsumer } from '@cabinet/platform/kafka';
+import { consumeEvents } from '@cabinet/platform/event-consumer';
+import { TOPICS } from '@cabinet/platform/events';
 import { createLogger } from '@cabinet/platform/logger';
 import { OutboxEvent } from '@cabinet/platform/outbox';
 import { startPublishing } from '@cabinet/platform/publishing';
@@ -54,14 +53,13 @@ export async function startConsultationsService(
     projectionWaitMs: config.PROJECTION_WAIT_MS,
   });
   const projection = new Projection(orm, log);
-  const consumer = startConsumer({
-    kafka: createKafka('consultations-projection', config.KAFKA_BROKERS, log),
-    groupId: config.KAFKA_GROUP_ID,
-    topics: [APPOINTMENTS_TOPIC, TOPICS.patients].map((name) => topicName(config.KAFKA_TOPIC_PREFIX, name)),
+  const consumer = consumeEvents({
+    client: 'consultations-projection',
+    config,
+    topics: [APPOINTMENTS_TOPIC, TOPICS.patients],
     log,
-    handle: async (message) => {
-      const event = decodeEvent(message, log);
-      if (event) await projection.apply(event);
+    handle: async (event) => {
+      await projection.apply(event);
     },
   });
   const server = await startSubgraph({

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { APPOINTMENTS_TOPIC } from '@cabinet/platform/appointment-events';
-import { Auditor } from '@cabinet/platform/audit';
 import { CONSULTATIONS_TOPIC, PRESCRIPTIONS_TOPIC } from '@cabinet/platform/consultation-events';
 import { openDatabase } from '@cabinet/platform/database';
-import { decodeEvent } from '@cabinet/platform/event-consumer';
-import { TOPICS, topicName } from '@cabinet/platform/events';
-import { createKafka, ReconnectingProducer, startConsumer } from '@cabinet/platform/kafka';
+import { consumeEvents } from '@cabinet/platform/event-consumer';
+import { TOPICS } from '@cabinet/platform/events';
 import { createLogger } from '@cabinet/platform/logger';
-import { OutboxEvent, OutboxRelay } from '@cabinet/platform/outbox';
+import { OutboxEvent } from '@cabinet/platform/outbox';
+import { startPublishing } from '@cabinet/platform/publishing';
 import { type RunningServer, startSubgraph } from '@cabinet/platform/subgraph';
 import { parse } from 'graphql';
 import type { NotificationsConfig } from './config.ts';
@@ -26,24 +25,15 @@ export async function startNotificationsService(config: NotificationsConfig): Pr
     entities: [Notification, NotificationRead, OutboxEvent],
     migrations,
   });
-  const kafka = createKafka('notifications', config.KAFKA_BROKERS, log);
-  const auditTopic = topicName(config.KAFKA_TOPIC_PREFIX, TOPICS.audit);
-  const producer = new ReconnectingProducer(kafka, [auditTopic]);
-  const relay = new OutboxRelay({ orm, producer, log });
-  relay.start();
-  const auditor = new Auditor({ service: 'notifications', orm, topic: auditTopic, onRecorded: () => relay.nudge() });
+  // Audit records only: the notifications subgraph publishes no events of its own.
+  const { auditor, ...publishing } = startPublishing({ service: 'notifications', orm, log, config });
   const notifications = new NotificationsService(orm, log, auditor);
-  const consumer = startConsumer({
-    kafka,
-    groupId: config.KAFKA_GROUP_ID,
-    topics: [TOPICS.patients, APPOINTMENTS_TOPIC, CONSULTATIONS_TOPIC, PRESCRIPTIONS_TOPIC].map((topic) =>
-      topicName(config.KAFKA_TOPIC_PREFIX, topic),
-    ),
+  const consumer = consumeEvents({
+    client: 'notifications',
+    config,
+    topics: [TOPICS.patients, APPOINTMENTS_TOPIC, CONSULTATIONS_TOPIC, PRESCRIPTIONS_TOPIC],
     log,
-    handle: async (message) => {
-      const event = decodeEvent(message, log);
-      if (event) await notifications.handleEvent(event);
-    },
+    handle: (event) => notifications.handleEvent(event),
   });
   const server = await startSubgraph({
     name: 'notifications',
@@ -60,8 +50,7 @@ export async function startNotificationsService(config: NotificationsConfig): Pr
     async stop() {
       await server.stop();
       await consumer.stop();
-      await relay.stop();
-      await producer.close();
+      await publishing.stop();
       await orm.close();
     },
   };

@@ -10,7 +10,7 @@ import {
   type PractitionerDetached,
 } from '@cabinet/platform/cabinet-events';
 import { CONSULTATION_OPENED, type ConsultationOpened } from '@cabinet/platform/consultation-events';
-import type { EntityManager, MikroORM } from '@cabinet/platform/database';
+import type { MikroORM } from '@cabinet/platform/database';
 import {
   type EventEnvelope,
   PATIENT_REGISTERED,
@@ -20,8 +20,8 @@ import {
   STAFF_PROFILE_CHANGED,
   type StaffProfileChanged,
 } from '@cabinet/platform/events';
-import { claimEvent } from '@cabinet/platform/inbox';
 import type { Logger } from '@cabinet/platform/logger';
+import { Projection as EventProjection, type ProjectionChange } from '@cabinet/platform/projection';
 import {
   KnownConsultation,
   KnownPatient,
@@ -48,29 +48,13 @@ const birthDateOf = (data: WithBirthDate): string | null =>
  * profiles and patients, from the events of the subgraphs that own them: each event applied once
  * (inbox), in the order of its aggregate (one partition per key).
  */
-export class Projection {
-  readonly #orm: MikroORM;
-  readonly #log: Logger;
-
+export class Projection extends EventProjection {
   constructor(orm: MikroORM, log: Logger) {
-    this.#orm = orm;
-    this.#log = log;
-  }
-
-  /** Applies one event; returns whether it changed anything (false: not relevant, or already applied). */
-  async apply(event: EventEnvelope): Promise<boolean> {
-    const change = changeFor(event);
-    if (!change) return false;
-    return this.#orm.em.fork().transactional(async (em) => {
-      if (!(await claimEvent(em, CONSUMER, event.id))) return false;
-      await change(em, new Date(event.occurredAt));
-      this.#log.debug({ eventId: event.id, type: event.type }, 'projection updated');
-      return true;
-    });
+    super({ orm, log, consumer: CONSUMER, changeFor });
   }
 }
 
-type Change = (em: EntityManager, at: Date) => Promise<unknown>;
+type Change = ProjectionChange;
 
 function changeFor(event: EventEnvelope): Change | null {
   switch (event.type) {

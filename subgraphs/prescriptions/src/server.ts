@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { CABINETS_TOPIC } from '@cabinet/platform/cabinet-events';
 import { CONSULTATIONS_TOPIC, PRESCRIPTIONS_TOPIC } from '@cabinet/platform/consultation-events';
 import { type DatabaseHooks, openDatabase } from '@cabinet/platform/database';
-import { decodeEvent } from '@cabinet/platform/event-consumer';
-import { TOPICS, topicName, USERS_TOPIC } from '@cabinet/platform/events';
-import { createKafka, startConsumer } from '@cabinet/platform/kafka';
+import { consumeEvents } from '@cabinet/platform/event-consumer';
+import { TOPICS, USERS_TOPIC } from '@cabinet/platform/events';
 import { createLogger } from '@cabinet/platform/logger';
 import { OutboxEvent } from '@cabinet/platform/outbox';
 import { startPublishing } from '@cabinet/platform/publishing';
@@ -50,14 +49,13 @@ export async function startPrescriptionsService(
     projectionWaitMs: config.PROJECTION_WAIT_MS,
   });
   const projection = new Projection(orm, log);
-  const consumer = startConsumer({
-    kafka: createKafka('prescriptions-projection', config.KAFKA_BROKERS, log),
-    groupId: config.KAFKA_GROUP_ID,
-    topics: PROJECTED_TOPICS.map((name) => topicName(config.KAFKA_TOPIC_PREFIX, name)),
+  const consumer = consumeEvents({
+    client: 'prescriptions-projection',
+    config,
+    topics: PROJECTED_TOPICS,
     log,
-    handle: async (message) => {
-      const event = decodeEvent(message, log);
-      if (event) await projection.apply(event);
+    handle: async (event) => {
+      await projection.apply(event);
     },
   });
   const server = await startSubgraph({
