@@ -109,6 +109,7 @@ test('a partial update changes what is given, keeps the rest, is audited and ann
     cabinetId,
     displayName: `Hélène ${helene.lastName.toUpperCase()}`,
     archived: false,
+    birthDate: '1975-06-01',
   });
   const audit = await sql<{ n: string }>(
     orm.em.fork(),
