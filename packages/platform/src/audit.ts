@@ -103,4 +103,10 @@ export class Auditor {
     const reason = error instanceof DomainError ? error.code : 'INTERNAL_SERVER_ERROR';
     await this.recordNow(caller, target, 'DENIED', reason);
   }
+
+  /** Records a refusal decided after the permission check, and throws it. */
+  async refuse(caller: Caller, target: AuditTarget, error: Error): Promise<never> {
+    await this.denied(caller, target, error);
+    throw error;
+  }
 }

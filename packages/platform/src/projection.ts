@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager, MikroORM } from './database.ts';
 import type { EventEnvelope } from './events.ts';
 import { claimEvent } from './inbox.ts';
@@ -38,5 +39,23 @@ export class Projection {
       log.debug({ eventId: event.id, type: event.type }, 'projection updated');
       return true;
     });
+  }
+}
+
+/**
+ * What a projection knows, waiting a moment when it does not know yet: something created just
+ * before reaches another subgraph by an event a few milliseconds behind the caller. Probes every
+ * `intervalMs` until `probe` finds it or `waitMs` has passed (then null).
+ */
+export async function eventually<T>(
+  probe: () => Promise<T | null>,
+  waitMs = 3000,
+  intervalMs = 100,
+): Promise<T | null> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const found = await probe();
+    if (found || Date.now() >= deadline) return found;
+    await sleep(intervalMs);
   }
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { assertSameCabinet, can, type Permission } from '@cabinet/platform/access';
 import {
   APPOINTMENT_BOOKED,
@@ -27,6 +26,7 @@ import type { Caller, Identity } from '@cabinet/platform/identity';
 import { claimEvent } from '@cabinet/platform/inbox';
 import type { Logger } from '@cabinet/platform/logger';
 import { recordEvent } from '@cabinet/platform/outbox';
+import { eventually } from '@cabinet/platform/projection';
 import { PubSub } from '@cabinet/platform/pubsub';
 import { DriverException, LockMode } from '@mikro-orm/core';
 import { queue } from './domain/queue.ts';
@@ -479,14 +479,15 @@ export class AppointmentsService {
     if (overbook) await auditor.authorize(caller, OVERBOOK, { ...target, action: 'overbookAppointment' });
     const selfBooking = !can(actor, WRITE);
     if (selfBooking && input.patientId !== actor.patientId)
-      await this.#refuse(caller, target, forbidden(FOR_THEMSELVES));
+      await this.#options.auditor.refuse(caller, target, forbidden(FOR_THEMSELVES));
     const cabinetId = await this.#inPractice(caller, actor, input.cabinetId, target);
     const patientId = this.#uuid(input.patientId, 'patientId');
     const practitionerId = this.#uuid(input.practitionerId, 'practitionerId');
     const start = parseInstant(input.startsAt, 'startsAt');
     const em = this.#options.orm.em.fork();
     const type = await this.#type(em, input.appointmentTypeId, cabinetId);
-    if (selfBooking && !type.selfBookable) await this.#refuse(caller, target, forbidden(NOT_SELF_BOOKABLE));
+    if (selfBooking && !type.selfBookable)
+      await this.#options.auditor.refuse(caller, target, forbidden(NOT_SELF_BOOKABLE));
     const practice = await this.#practice(cabinetId);
     if (!practice.active) throw badUserInput('This practice is deactivated and takes no appointments', 'cabinetId');
     await this.#practitioner(cabinetId, practitionerId);
@@ -889,12 +890,6 @@ export class AppointmentsService {
     return this.#options.auditor.authorize(caller, permission, target);
   }
 
-  /** Records a refusal decided after the permission check, and throws it. */
-  async #refuse(caller: Caller, target: AuditTarget, error: Error): Promise<never> {
-    await this.#options.auditor.denied(caller, target, error);
-    throw error;
-  }
-
   /** The caller's practice when it is `cabinetId`; another practice (or none) is NOT_FOUND, and audited. */
   async #inPractice(caller: Caller, actor: Identity, cabinetId: string, target: AuditTarget): Promise<string> {
     if (actor.cabinetId && actor.cabinetId === cabinetId) return cabinetId;
@@ -1049,39 +1044,30 @@ export class AppointmentsService {
 
   /** The practice, as the cabinets events describe it; NOT_FOUND when it does not exist. */
   async #practice(cabinetId: string): Promise<KnownPracticeRecord> {
-    const practice = await this.#eventually(() => this.#options.orm.em.fork().findOne(KnownPractice, { cabinetId }));
+    const practice = await eventually(
+      () => this.#options.orm.em.fork().findOne(KnownPractice, { cabinetId }),
+      this.#options.projectionWaitMs,
+    );
     if (!practice) throw notFound('Cabinet', cabinetId);
     return practice;
   }
 
   /** A doctor attached to the practice (cabinets events); NOT_FOUND otherwise. */
   async #practitioner(cabinetId: string, userId: string): Promise<void> {
-    const known = await this.#eventually(() =>
-      this.#options.orm.em.fork().findOne(KnownPractitioner, { userId, cabinetId, active: true }),
+    const known = await eventually(
+      () => this.#options.orm.em.fork().findOne(KnownPractitioner, { userId, cabinetId, active: true }),
+      this.#options.projectionWaitMs,
     );
     if (!known) throw notFound('Practitioner', userId);
   }
 
   /** A patient of the practice (patients events); NOT_FOUND otherwise, another practice's too. */
   async #patient(cabinetId: string, patientId: string): Promise<void> {
-    const known = await this.#eventually(() =>
-      this.#options.orm.em.fork().findOne(KnownPatient, { patientId, cabinetId }),
+    const known = await eventually(
+      () => this.#options.orm.em.fork().findOne(KnownPatient, { patientId, cabinetId }),
+      this.#options.projectionWaitMs,
     );
     if (!known) throw notFound('Patient', patientId);
-  }
-
-  /**
-   * What the projection knows, waiting a moment when it does not know yet: a practice,
-   * practitioner or patient created just before reaches this subgraph by an event a few
-   * milliseconds behind.
-   */
-  async #eventually<T>(probe: () => Promise<T | null>): Promise<T | null> {
-    const deadline = Date.now() + (this.#options.projectionWaitMs ?? 3000);
-    for (;;) {
-      const found = await probe();
-      if (found || Date.now() >= deadline) return found;
-      await sleep(100);
-    }
   }
 
   /** The time zone of the appointment's agenda (every bookable appointment has one). */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { assertSameCabinet, type Permission } from '@cabinet/platform/access';
 import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
 import {
@@ -17,6 +16,7 @@ import { envelope } from '@cabinet/platform/events';
 import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
 import { recordEvent } from '@cabinet/platform/outbox';
+import { eventually } from '@cabinet/platform/projection';
 import { DriverException, LockMode } from '@mikro-orm/core';
 import {
   applyChanges,
@@ -187,11 +187,16 @@ export class ConsultationsService {
     const actor = await this.#options.auditor.authorize(caller, WRITE, target);
     const kind = validateType(type);
     const id = this.#uuid(appointmentId, 'appointmentId');
-    const appointment = await this.#eventually(() =>
-      this.#options.orm.em.fork().findOne(KnownAppointment, { appointmentId: id }),
+    const appointment = await eventually(
+      () => this.#options.orm.em.fork().findOne(KnownAppointment, { appointmentId: id }),
+      this.#options.projectionWaitMs,
     );
     if (!appointment || appointment.cabinetId !== actor.cabinetId)
-      return this.#refuse(caller, { ...target, patientId: appointment?.patientId }, notFound('Appointment', id));
+      return this.#options.auditor.refuse(
+        caller,
+        { ...target, patientId: appointment?.patientId },
+        notFound('Appointment', id),
+      );
     if (['CANCELLED', 'NO_SHOW'].includes(appointment.status))
       throw badUserInput(APPOINTMENT_NOT_HELD, 'appointmentId');
     const { patientId, cabinetId } = appointment;
@@ -469,12 +474,6 @@ export class ConsultationsService {
     recordEvent(em, this.#options.topic, record.id, envelope('consultations', type, record.cabinetId, caller, data));
   }
 
-  /** Records a refusal decided after the permission check, and throws it. */
-  async #refuse(caller: Caller, target: AuditTarget, error: Error): Promise<never> {
-    await this.#options.auditor.denied(caller, target, error);
-    throw error;
-  }
-
   /** A consultation of the caller's practice; NOT_FOUND otherwise (audited, naming its patient). */
   async #own(
     em: EntityManager,
@@ -502,34 +501,24 @@ export class ConsultationsService {
     try {
       assertItsPractitioner(record, actor.userId);
     } catch (error) {
-      await this.#refuse(caller, { ...target, patientId: record.patientId }, error as Error);
+      await this.#options.auditor.refuse(caller, { ...target, patientId: record.patientId }, error as Error);
     }
   }
 
   /** The caller's practice when the patient is one of its patients (patients events); NOT_FOUND otherwise. */
   async #patientOfPractice(caller: Caller, actor: Identity, patientId: string, target: AuditTarget): Promise<string> {
-    const known = await this.#eventually(() => this.#options.orm.em.fork().findOne(KnownPatient, { patientId }));
+    const known = await eventually(
+      () => this.#options.orm.em.fork().findOne(KnownPatient, { patientId }),
+      this.#options.projectionWaitMs,
+    );
     if (!known || !actor.cabinetId || known.cabinetId !== actor.cabinetId)
-      return this.#refuse(caller, target, notFound('Patient', patientId));
+      return this.#options.auditor.refuse(caller, target, notFound('Patient', patientId));
     return actor.cabinetId;
   }
 
   #uuid(value: string, field: string): string {
     if (!uuidOrNull(value)) throw badUserInput(`${field} must be a UUID`, field);
     return value;
-  }
-
-  /**
-   * What the projection knows, waiting a moment when it does not know yet: an appointment booked
-   * or a patient registered just before reaches this subgraph by an event a few milliseconds behind.
-   */
-  async #eventually<T>(probe: () => Promise<T | null>): Promise<T | null> {
-    const deadline = Date.now() + (this.#options.projectionWaitMs ?? 3000);
-    for (;;) {
-      const found = await probe();
-      if (found || Date.now() >= deadline) return found;
-      await sleep(100);
-    }
   }
 
   #now(): Date {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { can, type Permission } from '@cabinet/platform/access';
 import type { Auditor, AuditTarget } from '@cabinet/platform/audit';
 import { PRESCRIPTION_ISSUED, type PrescriptionIssued } from '@cabinet/platform/consultation-events';
@@ -9,6 +8,7 @@ import { envelope } from '@cabinet/platform/events';
 import type { Caller, Identity } from '@cabinet/platform/identity';
 import type { Logger } from '@cabinet/platform/logger';
 import { recordEvent } from '@cabinet/platform/outbox';
+import { eventually } from '@cabinet/platform/projection';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { type DocumentFacts, renderPrescription } from './document.ts';
 import { type MedicationInput, searchPattern, validateMedication } from './domain/medication.ts';
@@ -226,7 +226,8 @@ export class PrescriptionsService {
     };
     const actor = await this.#options.auditor.authorize(caller, MANAGE_CATALOGUE, target);
     const current = await this.#medication(caller, target, id);
-    if (!current.active) await this.#refuse(caller, target, conflict('This medication is already deactivated'));
+    if (!current.active)
+      await this.#options.auditor.refuse(caller, target, conflict('This medication is already deactivated'));
     const updated = await this.#catalogueWrite(caller, target, async (em) => {
       const medication = await em.findOneOrFail(Medication, { id });
       Object.assign(medication, { active: false, updatedAt: this.#now(), updatedBy: actor.userId });
@@ -276,7 +277,7 @@ export class PrescriptionsService {
     const consultation = await this.#consultation(caller, actor, consultationId, target);
     const audited = { ...target, patientId: consultation.patientId };
     if (consultation.practitionerId !== actor.userId) {
-      await this.#refuse(caller, audited, forbidden(NOT_YOUR_CONSULTATION));
+      await this.#options.auditor.refuse(caller, audited, forbidden(NOT_YOUR_CONSULTATION));
     }
     const entry = await this.#valid(caller, audited, () => validatePrescription(input));
     const em = this.#options.orm.em.fork();
@@ -286,7 +287,11 @@ export class PrescriptionsService {
     const unknown = entry.lines.findIndex((line) => !catalogue.has(line.medicationId));
     if (unknown >= 0) {
       const field = `lines[${unknown}].medicationId`;
-      await this.#refuse(caller, audited, badUserInput(`${field} is not an active medication of the catalogue`, field));
+      await this.#options.auditor.refuse(
+        caller,
+        audited,
+        badUserInput(`${field} is not an active medication of the catalogue`, field),
+      );
     }
     const document = await this.#documentFacts(consultation);
     const issued = await this.#write(async (tx) => {
@@ -349,7 +354,11 @@ export class PrescriptionsService {
     const em = this.#options.orm.em.fork();
     const found = isUuid(id) ? await em.findOne(Prescription, { id }) : null;
     if (!found || !this.#visible(actor, found)) {
-      await this.#refuse(caller, { ...target, patientId: found?.patientId ?? null }, notFound('Prescription', id));
+      await this.#options.auditor.refuse(
+        caller,
+        { ...target, patientId: found?.patientId ?? null },
+        notFound('Prescription', id),
+      );
     }
     const prescription = found as PrescriptionRecord;
     await this.#options.auditor.recordNow(caller, { ...target, patientId: prescription.patientId });
@@ -410,7 +419,7 @@ export class PrescriptionsService {
     };
     const actor = await this.#authorizeEither(caller, READ, READ_OWN, target);
     if (!this.#visible(actor, prescription)) {
-      await this.#refuse(caller, target, notFound('Prescription', prescription.id));
+      await this.#options.auditor.refuse(caller, target, notFound('Prescription', prescription.id));
     }
     const rendered = await renderPrescription(prescription.facts);
     await this.#options.auditor.recordNow(caller, target);
@@ -470,7 +479,10 @@ export class PrescriptionsService {
     target: AuditTarget,
   ): Promise<KnownConsultationRecord> {
     const found = isUuid(consultationId)
-      ? await this.#eventually(() => this.#options.orm.em.fork().findOne(KnownConsultation, { consultationId }))
+      ? await eventually(
+          () => this.#options.orm.em.fork().findOne(KnownConsultation, { consultationId }),
+          this.#options.projectionWaitMs,
+        )
       : null;
     const visible =
       found &&
@@ -479,7 +491,7 @@ export class PrescriptionsService {
       // Staff with clinical access see the practice's; a patient only their own.
       (can(actor, READ) || found.patientId === actor.patientId);
     if (!visible) {
-      await this.#refuse(
+      await this.#options.auditor.refuse(
         caller,
         { ...target, patientId: found?.patientId ?? null },
         notFound('Consultation', consultationId),
@@ -509,10 +521,10 @@ export class PrescriptionsService {
     type Known = Awaited<ReturnType<typeof load>>;
     const complete = (k: Known) => Boolean(k.practice && k.practitioner && k.profile && k.patient);
     const known =
-      (await this.#eventually(async () => {
+      (await eventually(async () => {
         const loaded = await load();
         return complete(loaded) ? loaded : null;
-      })) ?? (await load());
+      }, this.#options.projectionWaitMs)) ?? (await load());
     const { practice, practitioner, profile, patient } = known;
     if (!complete(known)) {
       this.#options.log.warn(
@@ -549,7 +561,7 @@ export class PrescriptionsService {
   /** A catalogue entry, or NOT_FOUND (audited). */
   async #medication(caller: Caller, target: AuditTarget, id: string): Promise<MedicationRecord> {
     const found = isUuid(id) ? await this.#options.orm.em.fork().findOne(Medication, { id }) : null;
-    if (!found) await this.#refuse(caller, target, notFound('Medication', id));
+    if (!found) await this.#options.auditor.refuse(caller, target, notFound('Medication', id));
     return found as MedicationRecord;
   }
 
@@ -568,7 +580,7 @@ export class PrescriptionsService {
     try {
       return await this.#write(work);
     } catch (error) {
-      if (isDuplicate(error)) await this.#refuse(caller, target, conflict(DUPLICATE_MEDICATION));
+      if (isDuplicate(error)) await this.#options.auditor.refuse(caller, target, conflict(DUPLICATE_MEDICATION));
       throw error;
     }
   }
@@ -587,22 +599,6 @@ export class PrescriptionsService {
     const { identity } = caller;
     const permission = identity && !can(identity, wide) && can(identity, narrow) ? narrow : wide;
     return this.#options.auditor.authorize(caller, permission, target);
-  }
-
-  /** Records a refusal decided after the permission check, and throws it. */
-  async #refuse(caller: Caller, target: AuditTarget, error: Error): Promise<never> {
-    await this.#options.auditor.denied(caller, target, error);
-    throw error;
-  }
-
-  /** What the projection knows, waiting a moment when it does not know yet (events trail the caller). */
-  async #eventually<T>(probe: () => Promise<T | null>): Promise<T | null> {
-    const deadline = Date.now() + (this.#options.projectionWaitMs ?? 3000);
-    for (;;) {
-      const found = await probe();
-      if (found || Date.now() >= deadline) return found;
-      await sleep(100);
-    }
   }
 
   #now(): Date {
