@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { gql, login, STAFF_ACCOUNT, STAFF_PASSWORD, waitFor } from '../support/client.ts';
-import { letters, PRACTICE_TIME_ZONE, rppsNumber } from '../support/practice.ts';
+import { letters, OPEN_ALL_WEEK, PRACTICE_TIME_ZONE, rppsNumber } from '../support/practice.ts';
 import { exitWhenIdle, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
 let system: TestSystem;
@@ -73,11 +73,7 @@ before(async () => {
       input: {
         practitionerId: doctor.userId,
         cabinetId,
-        rules: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'].map((weekday) => ({
-          weekday,
-          startTime: '00:00',
-          endTime: '24:00',
-        })),
+        rules: OPEN_ALL_WEEK,
       },
     },
     secretary.token,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { type GraphQLResponse, gql, login, STAFF_ACCOUNT, STAFF_PASSWORD, waitFor } from '../support/client.ts';
-import { letters, rppsNumber } from '../support/practice.ts';
+import { letters, OPEN_ALL_WEEK, rppsNumber } from '../support/practice.ts';
 import { exitWhenIdle, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
 let system: TestSystem;
@@ -118,11 +118,7 @@ before(async () => {
         practitionerId: doctor.userId,
         cabinetId,
         timeZone: 'Europe/Paris',
-        rules: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'].map((weekday) => ({
-          weekday,
-          startTime: '00:00',
-          endTime: '24:00',
-        })),
+        rules: OPEN_ALL_WEEK,
       },
     },
     secretary.token,

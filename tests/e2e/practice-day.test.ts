@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { gql, login, STAFF_ACCOUNT, STAFF_PASSWORD, type Subscription, subscribe, waitFor } from '../support/client.ts';
-import { letters, PRACTICE_TIME_ZONE, rppsNumber } from '../support/practice.ts';
+import { letters, OPEN_ALL_WEEK, PRACTICE_TIME_ZONE, rppsNumber } from '../support/practice.ts';
 import { exitWhenIdle, startTestSystem, type TestSystem, uniqueEmail } from '../support/system.ts';
 
 let system: TestSystem;
@@ -98,11 +98,7 @@ before(async () => {
         practitionerId: doctor.userId,
         cabinetId,
         timeZone: PRACTICE_TIME_ZONE,
-        rules: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'].map((weekday) => ({
-          weekday,
-          startTime: '00:00',
-          endTime: '24:00',
-        })),
+        rules: OPEN_ALL_WEEK,
       },
     },
     secretary.token,

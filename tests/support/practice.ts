@@ -27,3 +27,8 @@ export const PRACTICE_TIME_ZONE: string =
     const hour = localHour(zone, new Date());
     return hour >= 2 && hour < 21;
   }) ?? 'Europe/Paris';
+
+/** A practitioner's week open around the clock (setWeeklyAvailability rules), so tests book at any hour. */
+export const OPEN_ALL_WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'].map(
+  (weekday) => ({ weekday, startTime: '00:00', endTime: '24:00' }),
+);
